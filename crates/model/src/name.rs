@@ -206,11 +206,11 @@ pub fn pinyin_syllables(normal: &str) -> Vec<String> {
         {
             out.extend(reading.iter().map(|r| (*r).to_owned()));
             rest = &normal[s.len()..];
-        } else if let Some(first) = normal.chars().next() {
-            if let Some((_, reading)) = SURNAME_READINGS.iter().find(|(c, _)| *c == first) {
-                out.push((*reading).to_owned());
-                rest = &normal[first.len_utf8()..];
-            }
+        } else if let Some(first) = normal.chars().next()
+            && let Some((_, reading)) = SURNAME_READINGS.iter().find(|(c, _)| *c == first)
+        {
+            out.push((*reading).to_owned());
+            rest = &normal[first.len_utf8()..];
         }
     }
     let mut latin = String::new();
