@@ -85,9 +85,11 @@ pub struct Normalised {
     pub table: &'static TableSpec,
     /// Where it came from (file name or stream descriptor).
     pub file: String,
-    /// Accepted rows in canonical columns, in input order.
+    /// Accepted rows in canonical columns, in input order; at least one
+    /// (possibly empty) batch, so the schema is always there.
     pub rows: Vec<RecordBatch>,
-    /// Quarantined rows (see [`quarantine_schema`]).
+    /// Quarantined rows (see [`quarantine_schema`]); at least one
+    /// (possibly empty) batch.
     pub quarantine: Vec<RecordBatch>,
     /// Number of accepted rows.
     pub accepted: usize,
@@ -807,6 +809,14 @@ pub fn normalise(
             out.quarantine.push(q);
         }
         row_base += batch.num_rows() as i64;
+    }
+    // An extract of no rows (or no accepted rows) still has its schema.
+    if out.rows.is_empty() {
+        out.rows.push(RecordBatch::new_empty(out_schema));
+    }
+    if out.quarantine.is_empty() {
+        out.quarantine
+            .push(RecordBatch::new_empty(quarantine_schema()));
     }
     Ok(out)
 }

@@ -1,0 +1,195 @@
+//! `hedui ingest` and `hedui snapshots`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use hedui_model::Date;
+use hedui_store::{SnapshotInput, Store};
+
+use crate::progress;
+
+/// Options of `hedui ingest`.
+#[derive(Debug, Args)]
+pub(crate) struct IngestArgs {
+    /// The data directory (snapshots and catalog).
+    #[arg(long, default_value_os_t = crate::default_data_dir())]
+    data: PathBuf,
+    /// The date the extracts are current to.
+    #[arg(long, value_parser = crate::parse_date_arg)]
+    as_of: Date,
+    /// The source (table) of every file; default: each file's stem.
+    #[arg(long)]
+    source: Option<String>,
+    /// The department that sent the extracts (free text).
+    #[arg(long, default_value = "")]
+    department: String,
+    /// The region the extracts cover (6-digit code), if any.
+    #[arg(long)]
+    region: Option<String>,
+    /// Extract files: .parquet, .arrow / .ipc / .feather, or .csv.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+/// Options of `hedui snapshots`.
+#[derive(Debug, Args)]
+pub(crate) struct SnapshotsArgs {
+    /// The data directory.
+    #[arg(long, default_value_os_t = crate::default_data_dir())]
+    data: PathBuf,
+    /// Only this source.
+    #[arg(long)]
+    source: Option<String>,
+}
+
+/// What one file's ingest gave.
+#[derive(Debug)]
+pub(crate) struct Ingested {
+    pub(crate) source: String,
+    pub(crate) id: String,
+    pub(crate) accepted: usize,
+    pub(crate) quarantined: usize,
+    pub(crate) reasons: String,
+    pub(crate) already_present: bool,
+}
+
+/// The source a file belongs to: the given name, else the file's stem.
+fn source_of(path: &Path, given: Option<&str>) -> Result<String> {
+    match given {
+        Some(s) => Ok(s.to_owned()),
+        None => path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_owned)
+            .with_context(|| {
+                format!(
+                    "{}: cannot take a source name from this file name; give --source",
+                    path.display()
+                )
+            }),
+    }
+}
+
+/// Reads, normalises and commits one extract file.
+pub(crate) fn ingest_file(
+    store: &Store,
+    path: &Path,
+    source: &str,
+    as_of: Date,
+    department: &str,
+    region: Option<&str>,
+) -> Result<Ingested> {
+    let table = hedui_sources::table(source).with_context(|| path.display().to_string())?;
+    let out = hedui_sources::load_file(table, path)?;
+    let mut reasons = String::new();
+    for (r, n) in &out.reasons {
+        let _ = write!(
+            reasons,
+            "{}{r} {n}",
+            if reasons.is_empty() { "" } else { ", " }
+        );
+    }
+    let input = SnapshotInput {
+        source: table.name.to_owned(),
+        as_of,
+        department: department.to_owned(),
+        region_code: region.map(str::to_owned),
+        schema_version: table.schema_version,
+        rows: out.rows,
+        quarantine: out.quarantine,
+        source_files: vec![
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ],
+    };
+    let committed = store
+        .commit(input)
+        .with_context(|| format!("{}: committing the snapshot", path.display()))?;
+    Ok(Ingested {
+        source: table.name.to_owned(),
+        id: committed.meta.id.as_str().to_owned(),
+        accepted: out.accepted,
+        quarantined: out.quarantined,
+        reasons,
+        already_present: committed.already_present,
+    })
+}
+
+/// Prints one ingest's line.
+pub(crate) fn print_ingested(i: &Ingested) {
+    println!(
+        "{:<18} {}  accepted {:>9}  quarantined {:>7}{}{}",
+        i.source,
+        i.id,
+        i.accepted,
+        i.quarantined,
+        if i.reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", i.reasons)
+        },
+        if i.already_present {
+            "  (already present)"
+        } else {
+            ""
+        },
+    );
+}
+
+/// `hedui ingest`.
+pub(crate) fn run(args: &IngestArgs) -> Result<ExitCode> {
+    let store = Store::open(&args.data)
+        .with_context(|| format!("opening the data directory {}", args.data.display()))?;
+    let mut failed = 0;
+    for path in &args.files {
+        let pb = progress::spinner(format!("ingesting {}", path.display()));
+        let result = source_of(path, args.source.as_deref()).and_then(|source| {
+            ingest_file(
+                &store,
+                path,
+                &source,
+                args.as_of,
+                &args.department,
+                args.region.as_deref(),
+            )
+        });
+        pb.finish_and_clear();
+        match result {
+            Ok(i) => print_ingested(&i),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e:#}");
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!(
+            "{failed} of {} extracts were refused; nothing of them was stored",
+            args.files.len()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hedui snapshots`.
+pub(crate) fn list(args: &SnapshotsArgs) -> Result<ExitCode> {
+    let store = Store::open(&args.data)
+        .with_context(|| format!("opening the data directory {}", args.data.display()))?;
+    for s in store.list(args.source.as_deref())? {
+        println!(
+            "{:<18} {}  as_of {}  rows {:>9}  quarantined {:>7}  {}",
+            s.source,
+            s.id.as_str(),
+            s.as_of,
+            s.rows,
+            s.quarantined,
+            s.department
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
