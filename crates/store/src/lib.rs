@@ -109,6 +109,7 @@
 
 pub mod canonical;
 mod catalog;
+mod derived;
 mod error;
 mod fsutil;
 mod id;
@@ -116,6 +117,7 @@ mod input;
 mod manifest;
 mod store;
 
+pub use derived::{ARTIFACTS_DIR, LINKS_DIR};
 pub use catalog::{CATALOG_SCHEMA_VERSION, MIGRATIONS, SnapshotMeta};
 pub use error::{Error, Result};
 pub use id::{MIN_PREFIX_LEN, SNAPSHOT_ID_LEN, SnapshotId};

@@ -135,7 +135,7 @@ pub enum FailMode {
 pub struct Store {
     root: PathBuf,
     catalog: Catalog,
-    lock: DirLock,
+    pub(crate) lock: DirLock,
 }
 
 /// A commit's directory in `tmp/`, removed on drop unless disarmed.

@@ -1651,3 +1651,46 @@ mod throughput {
         );
     }
 }
+
+mod derived {
+    use hedui_store::Store;
+
+    use crate::common::{date, input, tax_batch, tax_rows};
+
+    #[test]
+    fn links_round_trip_under_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let snap = store
+            .commit(input(vec![tax_batch(&tax_rows(20, 1))], date(2026, 6, 30)))
+            .unwrap()
+            .meta
+            .id;
+        let links = vec![tax_batch(&tax_rows(5, 2))];
+        assert!(!store.has_links(&snap, "reg-abc").unwrap());
+        assert!(store.read_links(&snap, "reg-abc").unwrap().is_none());
+        store.put_links(&snap, "reg-abc", &links).unwrap();
+        assert!(store.has_links(&snap, "reg-abc").unwrap());
+        assert_eq!(store.read_links(&snap, "reg-abc").unwrap().unwrap(), links);
+        // Written again (a deterministic producer writes the same bytes): fine.
+        store.put_links(&snap, "reg-abc", &links).unwrap();
+        // Nothing is left in tmp/, and reopening (which sweeps) keeps them.
+        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.has_links(&snap, "reg-abc").unwrap());
+    }
+
+    #[test]
+    fn artifacts_are_kept_by_key_and_keys_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.put_artifact("matchers", "abc.json", b"{}").unwrap();
+        // A key names its content: a second put leaves the first.
+        store.put_artifact("matchers", "abc.json", b"other").unwrap();
+        assert_eq!(store.get_artifact("matchers", "abc.json").unwrap().unwrap(), b"{}");
+        assert!(store.get_artifact("matchers", "nope.json").unwrap().is_none());
+        assert!(store.put_artifact("matchers", "../escape", b"x").is_err());
+        assert!(store.put_artifact("", "k", b"x").is_err());
+    }
+}

@@ -1,0 +1,166 @@
+//! Derived artifacts: what is computed from snapshots and kept beside them,
+//! such as the links identity resolution gives each snapshot's records and
+//! the trained matcher that gave them.
+//!
+//! Unlike snapshots they are not content-addressed by their own bytes but
+//! keyed by what produced them (a snapshot id and a key naming the
+//! registry and matcher hashes, or the matcher's own hash), so a caller
+//! finds them again and knows when they are stale. Each is written aside in
+//! `tmp/` and published by one rename: a reader sees a whole artifact or
+//! none, and two writers of the same key (deterministic producers write the
+//! same bytes) do not disturb each other.
+//!
+//! Layout: `links/<snapshot id>/<key>.parquet`, `artifacts/<kind>/<key>`.
+
+use std::fs::File;
+use std::path::PathBuf;
+
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::id::SnapshotId;
+use crate::store::{Store, TMP_DIR};
+
+/// Directory of links.
+pub const LINKS_DIR: &str = "links";
+/// Directory of other artifacts.
+pub const ARTIFACTS_DIR: &str = "artifacts";
+
+fn check_key(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.len() <= 200
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !key.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            source_name: String::new(),
+            reason: format!("artifact key {key:?} must be 1–200 characters of [A-Za-z0-9._-]"),
+        })
+    }
+}
+
+impl Store {
+    fn tmp_path(&self, name: &str) -> PathBuf {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.root()
+            .join(TMP_DIR)
+            .join(format!("{}-{n}-{name}", std::process::id()))
+    }
+
+    fn publish(&self, tmp: PathBuf, dest: PathBuf) -> Result<PathBuf> {
+        let parent = dest.parent().map(PathBuf::from).unwrap_or_default();
+        fsutil::ensure_dir(&parent)?;
+        std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
+        fsutil::sync_dir(&parent)?;
+        Ok(dest)
+    }
+
+    /// Where the links of a snapshot under `key` are (whether or not they
+    /// exist).
+    pub fn links_path(&self, snapshot: &SnapshotId, key: &str) -> Result<PathBuf> {
+        check_key(key)?;
+        Ok(self
+            .root()
+            .join(LINKS_DIR)
+            .join(snapshot.as_str())
+            .join(format!("{key}.parquet")))
+    }
+
+    /// Whether links of a snapshot under `key` exist.
+    pub fn has_links(&self, snapshot: &SnapshotId, key: &str) -> Result<bool> {
+        Ok(self.links_path(snapshot, key)?.is_file())
+    }
+
+    /// Stores the links of a snapshot under `key`, atomically.
+    pub fn put_links(
+        &self,
+        snapshot: &SnapshotId,
+        key: &str,
+        batches: &[RecordBatch],
+    ) -> Result<PathBuf> {
+        let dest = self.links_path(snapshot, key)?;
+        let Some(first) = batches.first() else {
+            return Err(Error::InvalidInput {
+                source_name: String::new(),
+                reason: "links need at least one (possibly empty) batch".into(),
+            });
+        };
+        // Held shared while the file sits in tmp/, so that a sweep (which
+        // takes the lock exclusively) never removes it half-written.
+        let _guard = self.lock.shared()?;
+        let tmp = self.tmp_path("links.parquet");
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_created_by("hedui".into())
+            .build();
+        let result = (|| -> Result<()> {
+            let mut w = ArrowWriter::try_new(file, first.schema(), Some(props))
+                .map_err(|e| Error::parquet(&tmp, e))?;
+            for b in batches {
+                w.write(b).map_err(|e| Error::parquet(&tmp, e))?;
+            }
+            let file = w.into_inner().map_err(|e| Error::parquet(&tmp, e))?;
+            file.sync_all().map_err(|e| Error::io(&tmp, e))
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        self.publish(tmp, dest)
+    }
+
+    /// Reads the links of a snapshot under `key`, if they exist.
+    pub fn read_links(&self, snapshot: &SnapshotId, key: &str) -> Result<Option<Vec<RecordBatch>>> {
+        let path = self.links_path(snapshot, key)?;
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .map_err(|e| Error::parquet(&path, e))?;
+        let batches = reader
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::arrow(path.display().to_string(), e))?;
+        Ok(Some(batches))
+    }
+
+    /// Stores a small artifact (`kind`/`key`, e.g. a trained matcher as
+    /// `matchers/<hash>.json`), atomically. An existing artifact of the
+    /// same key is left as it is: keys name their content.
+    pub fn put_artifact(&self, kind: &str, key: &str, bytes: &[u8]) -> Result<PathBuf> {
+        check_key(kind)?;
+        check_key(key)?;
+        let dest = self.root().join(ARTIFACTS_DIR).join(kind).join(key);
+        if dest.is_file() {
+            return Ok(dest);
+        }
+        let _guard = self.lock.shared()?;
+        let tmp = self.tmp_path(key);
+        fsutil::write_synced(&tmp, bytes)?;
+        self.publish(tmp, dest)
+    }
+
+    /// Reads an artifact, if it exists.
+    pub fn get_artifact(&self, kind: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        check_key(kind)?;
+        check_key(key)?;
+        let path = self.root().join(ARTIFACTS_DIR).join(kind).join(key);
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+}
