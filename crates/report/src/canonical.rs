@@ -1,0 +1,166 @@
+//! Canonical JSON and the report hash.
+//!
+//! The canonical form of a JSON value is compact (no whitespace), with the
+//! keys of every object sorted by their UTF-8 bytes, integers written as
+//! integers, and every non-integer number rounded to
+//! [`FLOAT_DECIMALS`] decimals and written in its shortest round-trip form
+//! (`0.999123`, `1.0`; `-0.0` is written `0.0`). Strings are escaped as
+//! `serde_json` escapes them (quote, backslash and control characters;
+//! everything else as UTF-8).
+//!
+//! The writer sorts keys itself rather than relying on `serde_json::Map`'s
+//! iteration order, so the bytes do not depend on whether some crate in the
+//! build enabled serde_json's `preserve_order` feature. It is idempotent:
+//! `canonical(parse(canonical(v))) == canonical(v)`, which is what lets
+//! [`verify_hash`] recompute a stored report's hash from its text.
+
+use serde_json::{Map, Number, Value};
+
+use crate::error::{Error, Result};
+use crate::report::Report;
+
+/// Decimals every non-integer number is rounded to (link scores, match
+/// weights in link evidence). Money is never a float.
+pub const FLOAT_DECIMALS: usize = 6;
+
+/// The key of the hash in a report object.
+pub const HASH_KEY: &str = "report_hash";
+
+/// Rounds a float to [`FLOAT_DECIMALS`] decimals through a fixed decimal
+/// formatting, so the same score computed with a different summation order
+/// (threads) gives the same number. `-0.0` becomes `0.0`; a non-finite
+/// value becomes `None`.
+pub fn round_float(x: f64) -> Option<f64> {
+    if !x.is_finite() {
+        return None;
+    }
+    let text = format!("{x:.prec$}", prec = FLOAT_DECIMALS);
+    let r: f64 = text.parse().ok()?;
+    Some(if r == 0.0 { 0.0 } else { r })
+}
+
+/// The value with every non-integer number rounded ([`round_float`]); a
+/// non-finite number (which JSON cannot hold) becomes `null`.
+pub fn normalise_floats(value: &Value) -> Value {
+    match value {
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => n
+            .as_f64()
+            .and_then(round_float)
+            .and_then(Number::from_f64)
+            .map_or(Value::Null, Value::Number),
+        Value::Array(a) => Value::Array(a.iter().map(normalise_floats).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), normalise_floats(v)))
+                .collect::<Map<String, Value>>(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The canonical text of any JSON value (see the module docs).
+pub fn canonical_value_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value);
+    out
+}
+
+fn write_str(out: &mut String, s: &str) {
+    // serde_json's string escaping is fixed: `"`, `\`, and control
+    // characters (`\n`, `\u001f`, …); all else verbatim.
+    out.push_str(&Value::String(s.to_owned()).to_string());
+}
+
+fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            if n.is_i64() || n.is_u64() {
+                out.push_str(&n.to_string());
+            } else {
+                match n.as_f64().and_then(round_float).and_then(Number::from_f64) {
+                    Some(r) => out.push_str(&r.to_string()),
+                    None => out.push_str("null"),
+                }
+            }
+        }
+        Value::String(s) => write_str(out, s),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, v);
+            }
+            out.push(']');
+        }
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort_unstable();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(out, k);
+                out.push(':');
+                write_value(out, &o[k]);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// blake3 hex of a report object's canonical JSON **without** its
+/// `report_hash` member (whatever that member holds).
+pub fn content_hash(value: &Value) -> String {
+    let text = match value {
+        Value::Object(o) if o.contains_key(HASH_KEY) => {
+            let mut o = o.clone();
+            o.remove(HASH_KEY);
+            canonical_value_json(&Value::Object(o))
+        }
+        other => canonical_value_json(other),
+    };
+    blake3::hash(text.as_bytes()).to_hex().to_string()
+}
+
+/// The canonical JSON of a report, `report_hash` included: the bytes
+/// written to `<application_id>.json`. The hash covers the same object
+/// with `report_hash` removed ([`content_hash`]).
+pub fn canonical_json(report: &Report) -> String {
+    canonical_value_json(&report.to_value())
+}
+
+/// Whether a stored report's `report_hash` is the blake3 of the canonical
+/// JSON of the rest of it. Whitespace and key order of the text do not
+/// matter (the content is canonicalised first); any changed figure does.
+///
+/// Errors: the text is not JSON ([`Error::Json`]), not an object
+/// ([`Error::NotAnObject`]), or has no string `report_hash`
+/// ([`Error::MissingHash`], e.g. an error object).
+pub fn verify_hash(json: &str) -> Result<bool> {
+    let value: Value = serde_json::from_str(json)?;
+    let Value::Object(o) = &value else {
+        return Err(Error::NotAnObject {
+            found: kind_of(&value),
+        });
+    };
+    let Some(Value::String(stated)) = o.get(HASH_KEY) else {
+        return Err(Error::MissingHash);
+    };
+    Ok(*stated == content_hash(&value))
+}
+
+pub(crate) fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,40 @@
+//! The canonical JSON of one report, compared byte for byte with
+//! `tests/golden/dibao.json`. Regenerate after a deliberate change with
+//! `HEDUI_UPDATE_GOLDEN=1 cargo test -p hedui-report golden` and review
+//! the diff.
+
+use std::path::PathBuf;
+
+use hedui_report::{canonical_json, diff, verify_hash};
+use serde_json::Value;
+
+use crate::common::{dibao_household, report_of};
+
+fn golden(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+#[test]
+fn dibao_report_matches_its_golden_file() {
+    let json = canonical_json(&report_of(&dibao_household()));
+    let path = golden("dibao.json");
+    if std::env::var_os("HEDUI_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, format!("{json}\n")).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (set HEDUI_UPDATE_GOLDEN=1)", path.display()));
+    let expected = expected.trim_end_matches('\n');
+    if expected != json {
+        let a: Value = serde_json::from_str(expected).unwrap();
+        let b: Value = serde_json::from_str(&json).unwrap();
+        let d: Vec<String> = diff(&a, &b).iter().map(ToString::to_string).collect();
+        panic!(
+            "the report differs from {}:\n{}",
+            path.display(),
+            d.join("\n")
+        );
+    }
+    assert!(verify_hash(expected).unwrap());
+}
