@@ -50,7 +50,8 @@ pub fn evaluate(household: &Household, policy: &PolicyVersion) -> Result<Finding
             id_number: m.id_number.clone(),
             name: m.declared_name.clone(),
             relation: m.relation,
-            id_status: IdNumber::parse(&m.id_number).status_code(),
+            id_status: IdNumber::parse(m.declared_id.as_deref().unwrap_or(&m.id_number))
+                .status_code(),
             counted: ms.counted,
             dead: ms.dead,
             birth_date: birth_date(m),

@@ -77,6 +77,12 @@ pub struct Member {
     /// The normalised 18-character id when the declared id is valid, else
     /// the declared text as received. Findings name the member by it.
     pub id_number: String,
+    /// The id exactly as declared, when it is not `id_number` itself (a
+    /// 15-digit legacy number, lower-case `x`, spaces): its parse gives
+    /// the member's id status (`upgraded`, …). `None`: `id_number` is
+    /// what was declared.
+    #[serde(default)]
+    pub declared_id: Option<String>,
     /// The name as declared in the request.
     pub declared_name: String,
     /// Relation to the applicant; the member of relation `applicant` is the
@@ -122,6 +128,7 @@ impl Member {
     ) -> Member {
         Member {
             id_number: id_number.into(),
+            declared_id: None,
             declared_name: declared_name.into(),
             relation,
             hukou: None,

@@ -735,7 +735,8 @@ pub(crate) struct RowOrder {
 
 impl RowOrder {
     /// Validates the key columns of the normalised `batches` and sorts:
-    /// `id_number` ascending, nulls last, then `record_id` ascending.
+    /// `id_number` ascending, nulls last, then `record_id` ascending (a
+    /// table without `id_number` sorts by `record_id`).
     pub(crate) fn new(batches: &[RecordBatch], schema: &Schema, source_name: &str) -> Result<Self> {
         let key = |name: &str| -> Result<usize> {
             let (i, field) = schema.column_with_name(name).ok_or_else(|| Error::Column {
@@ -753,7 +754,12 @@ impl RowOrder {
             Ok(i)
         };
         let record_col = key(RECORD_ID)?;
-        let id_col = key(ID_NUMBER)?;
+        // A table without ids (a check request's `applications`) sorts by
+        // record_id alone, as if every id were null.
+        let id_col = match schema.column_with_name(ID_NUMBER) {
+            Some(_) => Some(key(ID_NUMBER)?),
+            None => None,
+        };
 
         let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
         if total > u32::MAX as usize {
@@ -780,7 +786,10 @@ impl RowOrder {
         }
 
         let record_ids = concat_keys(batches, record_col, source_name)?;
-        let id_numbers = concat_keys(batches, id_col, source_name)?;
+        let id_numbers = match id_col {
+            Some(c) => concat_keys(batches, c, source_name)?,
+            None => arrow::array::new_null_array(&DataType::Utf8, total),
+        };
         // The uniqueness check and the sort read the same keys: one core each.
         let (unique, indices) = std::thread::scope(|scope| {
             let unique = scope.spawn(|| check_unique(&record_ids, source_name));

@@ -1675,7 +1675,10 @@ mod derived {
         // Written again (a deterministic producer writes the same bytes): fine.
         store.put_links(&snap, "reg-abc", &links).unwrap();
         // Nothing is left in tmp/, and reopening (which sweeps) keeps them.
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
         drop(store);
         let store = Store::open(dir.path()).unwrap();
         assert!(store.has_links(&snap, "reg-abc").unwrap());
@@ -1687,9 +1690,19 @@ mod derived {
         let store = Store::open(dir.path()).unwrap();
         store.put_artifact("matchers", "abc.json", b"{}").unwrap();
         // A key names its content: a second put leaves the first.
-        store.put_artifact("matchers", "abc.json", b"other").unwrap();
-        assert_eq!(store.get_artifact("matchers", "abc.json").unwrap().unwrap(), b"{}");
-        assert!(store.get_artifact("matchers", "nope.json").unwrap().is_none());
+        store
+            .put_artifact("matchers", "abc.json", b"other")
+            .unwrap();
+        assert_eq!(
+            store.get_artifact("matchers", "abc.json").unwrap().unwrap(),
+            b"{}"
+        );
+        assert!(
+            store
+                .get_artifact("matchers", "nope.json")
+                .unwrap()
+                .is_none()
+        );
         assert!(store.put_artifact("matchers", "../escape", b"x").is_err());
         assert!(store.put_artifact("", "k", b"x").is_err());
     }

@@ -1,0 +1,697 @@
+//! From requests, snapshots and links to each household's facts.
+//!
+//! One DataFusion query per source, over **every** household of the batch
+//! at once — declared members ⋈ links ⋈ records, with the look-back
+//! window applied to monthly sources — so the number of queries does not
+//! depend on the number of households: a single check and a batch of a
+//! hundred thousand run the same plans. Review-band records (`possible`)
+//! come back too, to be listed and flagged, never counted.
+//!
+//! Declared members are placed first: a valid declared id held by a
+//! registered person is that person; an invalid declared id is resolved by
+//! the matcher like any record (a counted link places the member, and the
+//! report lists the link); a valid id that no one in the registry holds
+//! stays that id, and the department records carrying exactly that id and
+//! linked to no one are taken as the member's (method `declared`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{ArrayRef, BooleanArray, Date32Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use hedui_matching::{Method, RecordInput, Records};
+use hedui_model::codes::*;
+use hedui_model::{CodeList, Month};
+use hedui_policy::{
+    AssetFacts, BusinessFact, Certificate, DeathFact, ExpenseFact, Holding, Household,
+    HousingFundFact, HukouFacts, LinkFlag, LinkFlagKind, Member, PolicySet, PropertyFact,
+    RecordRef, SocialInsuranceFact, TaxFact, VehicleFact,
+};
+use hedui_store::{ROWS_FILE, SnapshotMeta, Store};
+
+use crate::cols::{Cols, days, opt_date, opt_fen, opt_month, opt_str};
+use crate::error::{Result, df};
+use crate::link::Linker;
+use crate::requests::{Rejected, Request, RequestSet};
+
+/// A department record used for a member, or listed as a possible match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkedRecord {
+    /// The source table.
+    pub source: String,
+    /// The department's record id.
+    pub record_id: String,
+    /// The member it belongs to (the member's id text in the report).
+    pub member: String,
+    /// How it was placed: `exact`, `upgraded`, `id_conflict`, `fuzzy`,
+    /// `possible`, or `declared`.
+    pub method: String,
+    /// Posterior match probability (1 for exact links).
+    pub score: f64,
+    /// Whether it counts (a `possible` match never does).
+    pub counted: bool,
+    /// What the record carried and why it was placed.
+    pub evidence: serde_json::Value,
+}
+
+/// One household ready for the policy.
+#[derive(Clone, Debug)]
+pub struct CheckFacts {
+    /// The request.
+    pub request: Request,
+    /// Facts for the policy.
+    pub household: Household,
+    /// Every record used and every possible match, sorted.
+    pub links: Vec<LinkedRecord>,
+}
+
+/// Where the time went.
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    /// Placing declared members.
+    pub members: Duration,
+    /// DataFusion planning and execution, per source.
+    pub queries: BTreeMap<String, Duration>,
+    /// Turning result rows into facts.
+    pub assemble: Duration,
+}
+
+/// A batch's facts.
+#[derive(Debug)]
+pub struct Gathered {
+    /// Households in application order; a request that cannot be checked
+    /// is its rejection.
+    pub households: Vec<std::result::Result<CheckFacts, Rejected>>,
+    /// Timings.
+    pub timings: Timings,
+}
+
+/// Which columns of each source the facts need (besides record_id,
+/// id_raw, name_raw), and whether the source is monthly.
+fn columns_of(source: &str) -> (&'static [&'static str], bool) {
+    match source {
+        "death" => (&["death_date"], false),
+        "tax" => (
+            &["period", "income_kind", "gross_fen", "tax_paid_fen"],
+            true,
+        ),
+        "social_insurance" => (
+            &["period", "kind", "scheme", "base_fen", "amount_fen"],
+            true,
+        ),
+        "housing_fund" => (&["period", "base_fen"], true),
+        "property" => (
+            &["certificate_no", "usage", "registered_on", "cancelled_on"],
+            false,
+        ),
+        "vehicle" => (&["vehicle_kind", "registered_on", "deregistered_on"], false),
+        "bank" => (&["balance_fen"], false),
+        "securities" => (&["market_value_fen"], false),
+        "insurance" => (&["cash_value_fen"], false),
+        "business" => (
+            &[
+                "role",
+                "status",
+                "established_on",
+                "registered_capital_fen",
+                "entity_name",
+            ],
+            false,
+        ),
+        "disability" => (&["category", "grade", "issued_on", "valid_until"], false),
+        "expense" => (&["category", "amount_fen", "date"], false),
+        _ => (&[], false),
+    }
+}
+
+/// The SQL of one source over every household.
+fn source_query(source: &str) -> String {
+    let (cols, monthly) = columns_of(source);
+    let extra: String = cols.iter().map(|c| format!(", r.\"{c}\"")).collect();
+    let window = if monthly {
+        " AND r.\"period\" >= m.window_from AND r.\"period\" < m.window_end"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT m.member_idx, l.method, l.counted, l.match_probability AS score, l.explanation, \
+                r.record_id, r.id_raw, r.name_raw{extra} \
+         FROM members m \
+         JOIN \"l_{source}\" l ON l.person_id = m.person_id \
+         JOIN \"s_{source}\" r ON r.record_id = l.record_id \
+         WHERE m.in_registry{window} \
+         UNION ALL \
+         SELECT m.member_idx, 'declared' AS method, true AS counted, CAST(1.0 AS DOUBLE) AS score, \
+                '{{}}' AS explanation, r.record_id, r.id_raw, r.name_raw{extra} \
+         FROM members m \
+         JOIN \"s_{source}\" r ON r.id_number = m.person_id \
+         JOIN \"l_{source}\" l ON l.record_id = r.record_id \
+         WHERE NOT m.in_registry AND l.method = 'unlinked'{window}"
+    )
+}
+
+const HUKOU_QUERY: &str = "SELECT m.member_idx, r.record_id, r.name_raw, r.status, r.status_date, \
+     r.hukou_kind, r.birth_date, r.gender, r.id_raw \
+     FROM members m JOIN s_hukou r ON r.id_number = m.person_id";
+
+/// Where a declared member was placed.
+struct Placed {
+    person_id: String,
+    in_registry: bool,
+    link: Option<LinkedRecord>,
+}
+
+fn place_members(requests: &[Request], linker: &Linker) -> Vec<Vec<Placed>> {
+    // Members whose declared id is not a registered person's: resolve
+    // them as records of the source "members" in one run.
+    let mut inputs = Vec::new();
+    for r in requests {
+        for m in &r.members {
+            let registered = m
+                .id_number
+                .is_some_and(|id| linker.registry.person(&id).is_some());
+            if !registered && m.id_number.is_none() {
+                inputs.push(RecordInput {
+                    record_id: m.row_key.clone(),
+                    id_number: m.id_raw.clone(),
+                    name: m.name.clone(),
+                    birth_date: None,
+                    gender: None,
+                    context: None,
+                });
+            }
+        }
+    }
+    let records = Records::from_inputs("members", &inputs);
+    let links = linker.model.resolve(&linker.registry, &records);
+    requests
+        .iter()
+        .map(|r| {
+            r.members
+                .iter()
+                .map(|m| {
+                    if let Some(id) = m.id_number {
+                        let in_registry = linker.registry.person(&id).is_some();
+                        return Placed {
+                            person_id: id.as_str().to_owned(),
+                            in_registry,
+                            link: None,
+                        };
+                    }
+                    match links.get(&m.row_key) {
+                        Some(l) if l.method.counted() && l.person_id.is_some() => Placed {
+                            person_id: l
+                                .person_id
+                                .map(|p| p.as_str().to_owned())
+                                .unwrap_or_default(),
+                            in_registry: true,
+                            link: Some(LinkedRecord {
+                                source: "members".into(),
+                                record_id: m.row_key.clone(),
+                                member: m.id_text(),
+                                method: l.method.code().to_owned(),
+                                score: l.match_probability.unwrap_or(1.0),
+                                counted: true,
+                                evidence: serde_json::from_str(l.explanation())
+                                    .unwrap_or(serde_json::Value::Null),
+                            }),
+                        },
+                        _ => Placed {
+                            person_id: m.id_text(),
+                            in_registry: false,
+                            link: None,
+                        },
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn members_batch(
+    requests: &[Request],
+    placed: &[Vec<Placed>],
+    lookback: &[Option<u32>],
+) -> Result<RecordBatch> {
+    let mut idx = Vec::new();
+    let mut person = Vec::new();
+    let mut reg = Vec::new();
+    let mut from = Vec::new();
+    let mut end = Vec::new();
+    let mut k = 0i64;
+    for ((r, p), lb) in requests.iter().zip(placed).zip(lookback) {
+        let this = Month::of(r.applied_on);
+        for m in p {
+            if let Some(lb) = lb {
+                idx.push(k);
+                person.push(m.person_id.clone());
+                reg.push(m.in_registry);
+                from.push(days(this.plus(-(*lb as i32)).first_day()));
+                end.push(days(this.first_day()));
+            }
+            k += 1;
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("member_idx", DataType::Int64, false),
+        Field::new("person_id", DataType::Utf8, false),
+        Field::new("in_registry", DataType::Boolean, false),
+        Field::new("window_from", DataType::Date32, false),
+        Field::new("window_end", DataType::Date32, false),
+    ]));
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(idx)),
+        Arc::new(StringArray::from(person)),
+        Arc::new(BooleanArray::from(reg)),
+        Arc::new(Date32Array::from(from)),
+        Arc::new(Date32Array::from(end)),
+    ];
+    RecordBatch::try_new(schema, cols)
+        .map_err(|e| crate::Error::Missing(format!("members table: {e}")))
+}
+
+fn rref(source: &str, id: &str) -> RecordRef {
+    RecordRef::new(source, id)
+}
+
+/// Adds one result row of a department source to its member's facts.
+fn add_fact(source: &str, c: &Cols<'_>, i: usize, m: &mut Member) -> Result<()> {
+    let rid = c.str("record_id")?.value(i);
+    let rec = rref(source, rid);
+    let code =
+        |name: &str| -> Result<Option<String>> { Ok(opt_str(c.str(name)?, i).map(str::to_owned)) };
+    match source {
+        "death" => {
+            if let Some(date) = opt_date(c.date("death_date")?, i) {
+                m.deaths.push(DeathFact { date, record: rec });
+            }
+        }
+        "tax" => {
+            let (Some(period), Some(kind), Some(gross)) = (
+                opt_month(c.date("period")?, i),
+                code("income_kind")?.and_then(|k| IncomeKind::parse(&k)),
+                opt_fen(c.i64("gross_fen")?, i),
+            ) else {
+                return Ok(());
+            };
+            m.tax.push(TaxFact {
+                period,
+                kind,
+                gross,
+                tax_paid: opt_fen(c.i64("tax_paid_fen")?, i),
+                record: rec,
+            });
+        }
+        "social_insurance" => {
+            let (Some(period), Some(kind), Some(amount)) = (
+                opt_month(c.date("period")?, i),
+                code("kind")?.and_then(|k| SocialInsuranceKind::parse(&k)),
+                opt_fen(c.i64("amount_fen")?, i),
+            ) else {
+                return Ok(());
+            };
+            m.social_insurance.push(SocialInsuranceFact {
+                period,
+                kind,
+                scheme: code("scheme")?.and_then(|s| Scheme::parse(&s)),
+                base: opt_fen(c.i64("base_fen")?, i),
+                amount,
+                record: rec,
+            });
+        }
+        "housing_fund" => {
+            if let Some(period) = opt_month(c.date("period")?, i) {
+                m.housing_fund.push(HousingFundFact {
+                    period,
+                    base: opt_fen(c.i64("base_fen")?, i),
+                    record: rec,
+                });
+            }
+        }
+        "property" => {
+            let (Some(usage), Some(registered_on)) = (
+                code("usage")?.and_then(|u| PropertyUsage::parse(&u)),
+                opt_date(c.date("registered_on")?, i),
+            ) else {
+                return Ok(());
+            };
+            m.assets.property.push(PropertyFact {
+                certificate_no: code("certificate_no")?.unwrap_or_default(),
+                usage,
+                registered_on,
+                cancelled_on: opt_date(c.date("cancelled_on")?, i),
+                record: rec,
+            });
+        }
+        "vehicle" => {
+            let (Some(kind), Some(registered_on)) = (
+                code("vehicle_kind")?.and_then(|k| VehicleKind::parse(&k)),
+                opt_date(c.date("registered_on")?, i),
+            ) else {
+                return Ok(());
+            };
+            m.assets.vehicles.push(VehicleFact {
+                kind,
+                registered_on,
+                deregistered_on: opt_date(c.date("deregistered_on")?, i),
+                record: rec,
+            });
+        }
+        "bank" | "securities" | "insurance" => {
+            let col = match source {
+                "bank" => "balance_fen",
+                "securities" => "market_value_fen",
+                _ => "cash_value_fen",
+            };
+            let h = Holding {
+                value: opt_fen(c.i64(col)?, i),
+                record: rec,
+            };
+            let a: &mut AssetFacts = &mut m.assets;
+            match source {
+                "bank" => a.bank.push(h),
+                "securities" => a.securities.push(h),
+                _ => a.insurance.push(h),
+            }
+        }
+        "business" => {
+            let (Some(role), Some(status)) = (
+                code("role")?.and_then(|r| BusinessRole::parse(&r)),
+                code("status")?.and_then(|s| BusinessStatus::parse(&s)),
+            ) else {
+                return Ok(());
+            };
+            m.assets.business.push(BusinessFact {
+                role,
+                status,
+                established_on: opt_date(c.date("established_on")?, i),
+                registered_capital: opt_fen(c.i64("registered_capital_fen")?, i),
+                entity_name: code("entity_name")?,
+                record: rec,
+            });
+        }
+        "disability" => {
+            let (Some(category), grade) = (
+                code("category")?.and_then(|k| DisabilityCategory::parse(&k)),
+                c.i64("grade")?,
+            ) else {
+                return Ok(());
+            };
+            if grade.is_valid(i) {
+                m.disability.push(Certificate {
+                    category,
+                    grade: grade.value(i).clamp(0, 255) as u8,
+                    issued_on: opt_date(c.date("issued_on")?, i),
+                    valid_until: opt_date(c.date("valid_until")?, i),
+                    record: rec,
+                });
+            }
+        }
+        "expense" => {
+            let (Some(category), Some(amount), Some(date)) = (
+                code("category")?.and_then(|k| ExpenseCategory::parse(&k)),
+                opt_fen(c.i64("amount_fen")?, i),
+                opt_date(c.date("date")?, i),
+            ) else {
+                return Ok(());
+            };
+            m.expenses.push(ExpenseFact {
+                category,
+                amount,
+                date,
+                record: rec,
+            });
+        }
+        "staff" => m.staff.push(rec),
+        _ => {}
+    }
+    Ok(())
+}
+
+use arrow::array::Array;
+
+/// Gathers the facts of every request (see the module docs).
+pub async fn gather(
+    store: &Store,
+    requests: &RequestSet,
+    policies: &PolicySet,
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+    linker: &Linker,
+) -> Result<Gathered> {
+    let mut timings = Timings::default();
+    let reqs = &requests.requests;
+    // The look-back of each request's policy; a request without a policy
+    // in force is rejected (an unknown region, a date before the earliest
+    // version).
+    let mut lookback = Vec::with_capacity(reqs.len());
+    let mut rejected: BTreeMap<usize, Rejected> = BTreeMap::new();
+    for (k, r) in reqs.iter().enumerate() {
+        match policies.select(&r.region_code, r.applied_on) {
+            Ok(v) => lookback.push(Some(v.params.lookback_months)),
+            Err(e) => {
+                lookback.push(None);
+                rejected.insert(
+                    k,
+                    Rejected {
+                        application_id: r.application_id.clone(),
+                        code: e.code().to_owned(),
+                        message: e.to_string(),
+                    },
+                );
+            }
+        }
+    }
+
+    let t = Instant::now();
+    let placed = place_members(reqs, linker);
+    let mut members: Vec<Member> = Vec::new();
+    let mut owner: Vec<usize> = Vec::new();
+    let mut links: Vec<Vec<LinkedRecord>> = vec![Vec::new(); reqs.len()];
+    for (k, (r, p)) in reqs.iter().zip(&placed).enumerate() {
+        for (d, pl) in r.members.iter().zip(p) {
+            let mut member = Member::new(d.id_text(), d.name.clone(), d.relation);
+            member.declared_id = d.id_raw.clone().filter(|raw| *raw != member.id_number);
+            members.push(member);
+            owner.push(k);
+            if let Some(l) = &pl.link {
+                links[k].push(l.clone());
+            }
+        }
+    }
+    let batch = members_batch(reqs, &placed, &lookback)?;
+    timings.members = t.elapsed();
+
+    let mut config = SessionConfig::new().with_target_partitions(2);
+    // Strings come back as Utf8, the type of the canonical schema.
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
+    let ctx = SessionContext::new_with_config(config);
+    ctx.register_batch("members", batch)
+        .map_err(df("members"))?;
+    for (source, meta) in snapshots {
+        let rows = meta.path.join(ROWS_FILE);
+        register(&ctx, &format!("s_{source}"), &rows).await?;
+        if source != "hukou" {
+            let path = store.links_path(&meta.id, &linker.key)?;
+            register(&ctx, &format!("l_{source}"), &path).await?;
+        }
+    }
+
+    // hukou: the registry itself, by id.
+    let t = Instant::now();
+    let hukou = ctx
+        .sql(HUKOU_QUERY)
+        .await
+        .map_err(df("hukou"))?
+        .collect()
+        .await
+        .map_err(df("hukou"))?;
+    timings.queries.insert("hukou".into(), t.elapsed());
+    let mut t_assemble = Duration::ZERO;
+    let ta = Instant::now();
+    let mut best: BTreeMap<i64, (u8, Option<hedui_model::Date>, String, HukouFacts)> =
+        BTreeMap::new();
+    for b in &hukou {
+        let c = Cols::new(b, "hukou");
+        let idx = c.i64("member_idx")?;
+        for i in 0..b.num_rows() {
+            let Some(status) = opt_str(c.str("status")?, i).and_then(HukouStatus::parse) else {
+                continue;
+            };
+            let rid = c.str("record_id")?.value(i).to_owned();
+            let facts = HukouFacts {
+                name: opt_str(c.str("name_raw")?, i)
+                    .unwrap_or_default()
+                    .to_owned(),
+                status,
+                status_date: opt_date(c.date("status_date")?, i),
+                hukou_kind: opt_str(c.str("hukou_kind")?, i).and_then(HukouKind::parse),
+                birth_date: opt_date(c.date("birth_date")?, i),
+                gender: opt_str(c.str("gender")?, i).and_then(Gender::parse),
+                record: rref("hukou", &rid),
+            };
+            // One registration per person: an active one first, then the
+            // latest status date, then the smallest record id.
+            let rank = u8::from(status != HukouStatus::Active);
+            let key = (rank, std::cmp::Reverse(facts.status_date), rid.clone());
+            let e = best.entry(idx.value(i));
+            match e {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert((rank, facts.status_date, rid, facts));
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let cur = o.get();
+                    if key < (cur.0, std::cmp::Reverse(cur.1), cur.2.clone()) {
+                        o.insert((rank, facts.status_date, rid, facts));
+                    }
+                }
+            }
+        }
+    }
+    for (idx, (_, _, rid, facts)) in best {
+        let m = &mut members[idx as usize];
+        links[owner[idx as usize]].push(LinkedRecord {
+            source: "hukou".into(),
+            record_id: rid,
+            member: m.id_number.clone(),
+            method: "exact".into(),
+            score: 1.0,
+            counted: true,
+            evidence: serde_json::json!({"registry": "hukou", "name": facts.name}),
+        });
+        m.hukou = Some(facts);
+    }
+    t_assemble += ta.elapsed();
+
+    for source in snapshots.keys().filter(|s| *s != "hukou") {
+        let t = Instant::now();
+        let out = ctx
+            .sql(&source_query(source))
+            .await
+            .map_err(df(source.as_str()))?
+            .collect()
+            .await
+            .map_err(df(source.as_str()))?;
+        timings.queries.insert(source.clone(), t.elapsed());
+        let ta = Instant::now();
+        for b in &out {
+            let c = Cols::new(b, source);
+            let (idx, method, counted, score, expl) = (
+                c.i64("member_idx")?,
+                c.str("method")?,
+                c.bool("counted")?,
+                c.f64("score")?,
+                c.str("explanation")?,
+            );
+            let (rid, id_raw, name_raw) =
+                (c.str("record_id")?, c.str("id_raw")?, c.str("name_raw")?);
+            for i in 0..b.num_rows() {
+                let mi = idx.value(i) as usize;
+                let m = &mut members[mi];
+                let meth = method.value(i);
+                let is_counted = counted.value(i);
+                let rec = rref(source, rid.value(i));
+                if is_counted {
+                    add_fact(source, &c, i, m)?;
+                } else {
+                    m.link_flags.push(LinkFlag {
+                        kind: LinkFlagKind::PossibleMatch,
+                        record: rec.clone(),
+                    });
+                }
+                if meth == Method::IdConflict.code() {
+                    m.link_flags.push(LinkFlag {
+                        kind: LinkFlagKind::IdConflict,
+                        record: rec,
+                    });
+                }
+                let mut evidence: serde_json::Value =
+                    serde_json::from_str(expl.value(i)).unwrap_or(serde_json::Value::Null);
+                if let serde_json::Value::Object(o) = &mut evidence {
+                    o.insert(
+                        "id".into(),
+                        opt_str(id_raw, i).map(Into::into).unwrap_or_default(),
+                    );
+                    o.insert(
+                        "name".into(),
+                        opt_str(name_raw, i).map(Into::into).unwrap_or_default(),
+                    );
+                } else {
+                    evidence = serde_json::json!({
+                        "id": opt_str(id_raw, i), "name": opt_str(name_raw, i)
+                    });
+                }
+                links[owner[mi]].push(LinkedRecord {
+                    source: source.clone(),
+                    record_id: rid.value(i).to_owned(),
+                    member: m.id_number.clone(),
+                    method: meth.to_owned(),
+                    score: if score.is_valid(i) {
+                        score.value(i)
+                    } else {
+                        0.0
+                    },
+                    counted: is_counted,
+                    evidence,
+                });
+            }
+        }
+        t_assemble += ta.elapsed();
+    }
+
+    // Households, in request order.
+    let ta = Instant::now();
+    let mut per: Vec<Vec<Member>> = vec![Vec::new(); reqs.len()];
+    for (m, k) in members.into_iter().zip(owner) {
+        per[k].push(m);
+    }
+    let mut households = Vec::with_capacity(reqs.len() + requests.rejected.len());
+    for (k, ((r, ms), mut ls)) in reqs.iter().zip(per).zip(links).enumerate() {
+        if let Some(rej) = rejected.remove(&k) {
+            households.push(Err(rej));
+            continue;
+        }
+        ls.sort_by(|a, b| {
+            (&a.source, &a.record_id, &a.member).cmp(&(&b.source, &b.record_id, &b.member))
+        });
+        households.push(Ok(CheckFacts {
+            request: r.clone(),
+            household: Household {
+                application_id: r.application_id.clone(),
+                region_code: r.region_code.clone(),
+                hukou_kind: r.hukou_kind,
+                assistance: r.assistance,
+                applied_on: r.applied_on,
+                members: ms,
+            },
+            links: ls,
+        }));
+    }
+    households.extend(requests.rejected.iter().cloned().map(Err));
+    households.sort_by(|a, b| app_id(a).cmp(app_id(b)));
+    timings.assemble = t_assemble + ta.elapsed();
+    Ok(Gathered {
+        households,
+        timings,
+    })
+}
+
+fn app_id(h: &std::result::Result<CheckFacts, Rejected>) -> &str {
+    match h {
+        Ok(c) => &c.request.application_id,
+        Err(r) => &r.application_id,
+    }
+}
+
+async fn register(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
+    let p = path.to_string_lossy().into_owned();
+    ctx.register_parquet(name, &p, ParquetReadOptions::default())
+        .await
+        .map_err(df(format!("{name} ({p})")))
+}

@@ -1,0 +1,48 @@
+//! `hedui-engine`: from snapshots and links to household facts, with
+//! DataFusion.
+//!
+//! In the flow it sits after identity resolution and before the policy:
+//!
+//! ```text
+//! snapshots ─▶ link (hedui-matching, stored links) ─▶ gather (DataFusion) ─▶ Household facts ─▶ hedui-policy
+//! ```
+//!
+//! - [`select`] chooses the snapshots a check reads (the newest of each
+//!   source; on or before a date; or exactly those a report names);
+//! - [`link`] builds the person registry from hukou, trains (once per
+//!   registry and settings) or loads the matcher, and links each department
+//!   snapshot's records, storing the links with the snapshot;
+//! - [`requests`] reads check requests into [`Request`]s;
+//! - [`gather()`] runs one query per source over every household at once —
+//!   members ⋈ links ⋈ records — and assembles each household's facts,
+//!   with every record used and every possible match.
+//!
+//! Invariants: the number of queries does not depend on the number of
+//! households; the facts and links of a household do not depend on the
+//! order rows come back in (they are sorted, and the policy is
+//! order-independent); a household that cannot be checked is a
+//! [`Rejected`] request, and the rest of the batch goes on.
+
+mod cols;
+pub mod error;
+pub mod gather;
+pub mod link;
+pub mod requests;
+pub mod select;
+
+pub use error::{Error, Result};
+pub use gather::{CheckFacts, Gathered, LinkedRecord, Timings, gather};
+pub use link::{Linker, ensure_links, load_model, prepare};
+pub use requests::{DeclaredMember, Rejected, Request, RequestSet, load_requests};
+pub use select::{Selection, select};
+
+/// The engine's version, recorded in every report.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A runtime for DataFusion, for callers that are not async (the CLI).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
