@@ -175,3 +175,159 @@ mod ingest {
         );
     }
 }
+
+mod verify {
+    use std::path::Path;
+    use std::process::{Command, Output};
+
+    fn hedui(args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_hedui"))
+            .args(args)
+            .output()
+            .expect("the hedui binary runs")
+    }
+
+    fn ok(out: &Output) -> String {
+        assert!(
+            out.status.success(),
+            "stdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout.clone()).unwrap()
+    }
+
+    /// The demo, then `verify` again into another folder, then `replay`.
+    #[test]
+    fn demo_verify_and_replay_agree_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let out = ok(&hedui(&[
+            "demo",
+            "--dir",
+            d,
+            "--persons",
+            "1500",
+            "--seed",
+            "5",
+        ]));
+        assert!(out.contains("determinations:"), "{out}");
+        let reports = dir.path().join("reports");
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(reports.join("summary.json")).unwrap())
+                .unwrap();
+        assert!(summary["reports"].as_u64().unwrap() > 0, "{summary}");
+
+        // verify of the same requests: the same bytes (a resubmitted batch).
+        let again = dir.path().join("again");
+        let data = dir.path().join("data");
+        ok(&hedui(&[
+            "verify",
+            "--data",
+            data.to_str().unwrap(),
+            "--requests",
+            dir.path().join("city/requests").to_str().unwrap(),
+            "--out",
+            again.to_str().unwrap(),
+        ]));
+        let mut checked = 0;
+        for e in std::fs::read_dir(&reports).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+            if name == "summary.json" {
+                continue;
+            }
+            assert_eq!(
+                std::fs::read(&p).unwrap(),
+                std::fs::read(again.join(&name)).unwrap(),
+                "{name}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 2);
+
+        // replay: identical, and a tampered figure is found.
+        let report = first_report(&reports);
+        let out = ok(&hedui(&[
+            "replay",
+            "--data",
+            data.to_str().unwrap(),
+            report.to_str().unwrap(),
+        ]));
+        let text = std::fs::read_to_string(&report).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            out.trim(),
+            format!("identical {}", v["report_hash"].as_str().unwrap())
+        );
+
+        let mut tampered = v.clone();
+        tampered["standard_fen"] =
+            serde_json::json!(tampered["standard_fen"].as_i64().unwrap() + 1);
+        let t = dir.path().join("tampered.json");
+        std::fs::write(&t, tampered.to_string()).unwrap();
+        let out = hedui(&[
+            "replay",
+            "--data",
+            data.to_str().unwrap(),
+            t.to_str().unwrap(),
+        ]);
+        assert!(!out.status.success());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("standard_fen"), "{stdout}");
+
+        // The HTML never shows a clear id.
+        let html = std::fs::read_to_string(report.with_extension("html")).unwrap();
+        for m in v["members"].as_array().unwrap() {
+            let id = m["id_number"].as_str().unwrap();
+            if id.len() == 18 {
+                assert!(!html.contains(id), "clear id in the HTML");
+            }
+        }
+    }
+
+    fn first_report(dir: &Path) -> std::path::PathBuf {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
+            .filter(|p| {
+                let t = std::fs::read_to_string(p).unwrap();
+                !p.ends_with("summary.json") && !t.contains("\"error\"")
+            })
+            .collect();
+        files.sort();
+        files.remove(0)
+    }
+
+    #[test]
+    fn verify_without_snapshots_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let req = dir.path().join("req");
+        std::fs::create_dir_all(&req).unwrap();
+        std::fs::write(
+            req.join("applications.csv"),
+            "application_id,region_code,assistance,applied_on,authorization_ref\nA1,530302,dibao,2026-03-15,SQ-1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            req.join("members.csv"),
+            "application_id,id_number,name,relation\nA1,11010519491231002X,张伟,applicant\n",
+        )
+        .unwrap();
+        let out = hedui(&[
+            "verify",
+            "--data",
+            dir.path().join("d").to_str().unwrap(),
+            "--requests",
+            req.to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("ingest the household registration"));
+    }
+}
+
+#[path = "golden.rs"]
+mod golden;

@@ -1,6 +1,7 @@
 //! `hedui demo`: the whole job on the embedded default, from nothing but
 //! the repository: a synthetic city generated, every department extract
-//! ingested into snapshots; prints where everything is.
+//! ingested into snapshots, every record linked to a person, the city's
+//! check requests verified into reports; prints where everything is.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,7 +73,56 @@ pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
         "   {accepted} rows accepted, {quarantined} quarantined (each with its reason, in the snapshot's quarantine.parquet)"
     );
 
-    println!("3. where everything is:");
+    println!("3. linking every record to a person (identity resolution)");
+    let snapshots = hedui_engine::select(&store, &hedui_engine::Selection::Newest)?;
+    let linker = hedui::check::link(&store, &snapshots, None)?;
+    println!(
+        "   matcher {} (registry of {} persons)",
+        linker.model.hash(),
+        linker.registry.len()
+    );
+
+    let reports = args.dir.join("reports");
+    println!(
+        "4. checking the {} requests of {}",
+        summary.requests,
+        city.join("requests").display()
+    );
+    let policies = hedui::check::policies(None)?;
+    let (requests, request_snaps) =
+        hedui::check::load_and_store_requests(&store, &city.join("requests"))?;
+    let (outcomes, _) = hedui::check::run_checks(
+        &store,
+        &requests,
+        &request_snaps,
+        &hedui_engine::Selection::Newest,
+        None,
+        &policies,
+        None,
+    )?;
+    hedui::reports::write_outcomes(&reports, &outcomes)?;
+    crate::verify::print_counts(&outcomes);
+
+    println!("5. where everything is:");
+    println!(
+        "   reports            {}  (summary.json; <application_id>.json and .html)",
+        reports.display()
+    );
+    if let Some(first) = outcomes
+        .iter()
+        .find(|o| matches!(o, hedui_report::Outcome::Report(_)))
+    {
+        let stem = hedui::reports::safe_file_stem(first.application_id());
+        println!(
+            "   e.g.               {}",
+            reports.join(format!("{stem}.html")).display()
+        );
+        println!(
+            "   replay it with:    hedui replay --data {} {}",
+            data.display(),
+            reports.join(format!("{stem}.json")).display()
+        );
+    }
     println!("   extracts           {}", city.join("extracts").display());
     println!("   check requests     {}", city.join("requests").display());
     println!("   monitoring roster  {}", city.join("roster").display());

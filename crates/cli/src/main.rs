@@ -2,12 +2,14 @@
 //!
 //! Parses the command line, sets up logging, and calls the libraries:
 //! `gen` (hedui-synth), `ingest` and `snapshots` (hedui-sources and
-//! hedui-store), `demo` (all of them on the embedded default).
+//! hedui-store), `verify` and `replay` (hedui-engine, hedui-policy,
+//! hedui-report), `demo` (all of them on the embedded default).
 
 mod demo;
 mod gen_city;
 mod ingest;
 mod progress;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +33,10 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// List the snapshots in the catalog.
     Snapshots(ingest::SnapshotsArgs),
+    /// Check every application of a request folder; write reports and a summary.
+    Verify(verify::VerifyArgs),
+    /// Recompute a report from the inputs it names: `identical <hash>` or the differences.
+    Replay(verify::ReplayArgs),
     /// The whole job on the embedded default: a synthetic city, ingested; prints where everything is.
     Demo(demo::DemoArgs),
 }
@@ -58,6 +64,8 @@ fn main() -> ExitCode {
         Command::Gen(a) => gen_city::run(&a),
         Command::Ingest(a) => ingest::run(&a),
         Command::Snapshots(a) => ingest::list(&a),
+        Command::Verify(a) => verify::run(&a),
+        Command::Replay(a) => verify::replay(&a),
         Command::Demo(a) => demo::run(&a),
     };
     match result {

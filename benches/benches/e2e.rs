@@ -1,0 +1,169 @@
+//! The end-to-end harness: a synthetic city generated, ingested and
+//! linked, then `verify` of its check requests through the same library
+//! calls the `hedui` binary makes, with the time split into linking,
+//! DataFusion (planning and execution), assembling facts, policy and
+//! report building, and report writing; and, over the same snapshots, the
+//! floor: the exact-id joins and sums written as one plain DataFusion SQL
+//! query (no matching, no policy, no report).
+//!
+//! ```sh
+//! HEDUI_BENCH_PERSONS=1000000 HEDUI_BENCH_REQUESTS=100000 \
+//!     cargo bench -p hedui-benches --bench e2e
+//! ```
+//!
+//! Defaults: 100,000 persons, 1,000 requests. Figures go to
+//! `benches/README.md` with the command and the machine.
+
+use std::path::Path;
+use std::time::Instant;
+
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use hedui_engine::Selection;
+use hedui_sources::{TableKind, tables};
+use hedui_store::{ROWS_FILE, SnapshotInput, Store};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes --bench; nothing else to parse.
+    let persons = env("HEDUI_BENCH_PERSONS", 100_000);
+    let requests = env("HEDUI_BENCH_REQUESTS", 1_000);
+    let dir = tempfile::tempdir()?;
+    let city = dir.path().join("city");
+    let mut cfg = hedui_synth::CityConfig::new(persons, 2026);
+    cfg.requests = requests;
+    let t = Instant::now();
+    let summary = hedui_synth::generate(&cfg, &city, &|_| {})?;
+    println!(
+        "gen       {persons} persons, {} department records: {:.1} s",
+        summary.department_records,
+        t.elapsed().as_secs_f64()
+    );
+
+    let store = Store::open(dir.path().join("data"))?;
+    let t = Instant::now();
+    let mut rows = 0;
+    for table in tables::ALL
+        .iter()
+        .filter(|t| t.kind == TableKind::Department)
+    {
+        let path = city
+            .join("extracts")
+            .join(format!("{}.parquet", table.name));
+        let n = hedui_sources::load_file(table, &path)?;
+        rows += n.accepted + n.quarantined;
+        store.commit(SnapshotInput {
+            source: table.name.into(),
+            as_of: summary.as_of,
+            department: table.label_zh.into(),
+            region_code: None,
+            schema_version: table.schema_version,
+            rows: n.rows,
+            quarantine: n.quarantine,
+            source_files: vec![],
+        })?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "ingest    {rows} rows: {secs:.1} s ({:.0} rows/s)",
+        rows as f64 / secs
+    );
+
+    let snapshots = hedui_engine::select(&store, &Selection::Newest)?;
+    let t = Instant::now();
+    let linker = hedui::check::link(&store, &snapshots, None)?;
+    println!(
+        "link      every record of every source, training included: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let policies = hedui::check::policies(None)?;
+    let t = Instant::now();
+    let (set, request_snaps) =
+        hedui::check::load_and_store_requests(&store, &city.join("requests"))?;
+    let t_requests = t.elapsed();
+    let t = Instant::now();
+    let (outcomes, timings) = hedui::check::run_checks(
+        &store,
+        &set,
+        &request_snaps,
+        &Selection::Newest,
+        None,
+        &policies,
+        None,
+    )?;
+    let t_check = t.elapsed();
+    let t = Instant::now();
+    hedui::reports::write_outcomes(&dir.path().join("reports"), &outcomes)?;
+    let t_write = t.elapsed();
+    let df: f64 = timings
+        .gather
+        .queries
+        .values()
+        .map(|d| d.as_secs_f64())
+        .sum();
+    let total = t_requests + t_check + t_write;
+    println!(
+        "verify    {} households: {:.2} s = requests {:.2} + links (stored) {:.2} + DataFusion {:.2} + assemble {:.2} + policy and report {:.2} + writing {:.2}",
+        outcomes.len(),
+        total.as_secs_f64(),
+        t_requests.as_secs_f64(),
+        timings.link.as_secs_f64(),
+        df,
+        timings.gather.assemble.as_secs_f64(),
+        timings.policy_and_report.as_secs_f64(),
+        t_write.as_secs_f64()
+    );
+    drop(linker);
+
+    // The floor: exact-id joins and sums in one plain SQL query.
+    let rt = hedui_engine::runtime()?;
+    let t = Instant::now();
+    let n = rt.block_on(floor(&city.join("requests/members.parquet"), &snapshots))?;
+    println!(
+        "floor     one SQL query, exact ids, window sums per member: {:.2} s ({n} rows)",
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn floor(
+    members: &Path,
+    snapshots: &std::collections::BTreeMap<String, hedui_store::SnapshotMeta>,
+) -> anyhow::Result<usize> {
+    let mut config = SessionConfig::new().with_target_partitions(2);
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
+    let ctx = SessionContext::new_with_config(config);
+    ctx.register_parquet(
+        "members",
+        &members.to_string_lossy(),
+        ParquetReadOptions::default(),
+    )
+    .await?;
+    for s in ["tax", "social_insurance", "bank"] {
+        let path = snapshots[s].path.join(ROWS_FILE);
+        ctx.register_parquet(s, &path.to_string_lossy(), ParquetReadOptions::default())
+            .await?;
+    }
+    let sql = "WITH t AS (SELECT id_number, sum(gross_fen) AS gross, sum(coalesce(tax_paid_fen, 0)) AS paid FROM tax GROUP BY id_number), \
+               s AS (SELECT id_number, sum(CASE WHEN kind = 'contribution' THEN amount_fen ELSE 0 END) AS contrib, \
+                            sum(CASE WHEN kind IN ('pension', 'unemployment_benefit') THEN amount_fen ELSE 0 END) AS benefit \
+                     FROM social_insurance GROUP BY id_number), \
+               b AS (SELECT id_number, sum(balance_fen) AS balance FROM bank GROUP BY id_number) \
+               SELECT m.application_id, sum(coalesce(t.gross, 0) - coalesce(t.paid, 0) - coalesce(s.contrib, 0) + coalesce(s.benefit, 0)) AS w, \
+                      sum(coalesce(b.balance, 0)) AS financial \
+               FROM members m LEFT JOIN t ON t.id_number = upper(m.id_number) \
+               LEFT JOIN s ON s.id_number = upper(m.id_number) LEFT JOIN b ON b.id_number = upper(m.id_number) \
+               GROUP BY m.application_id";
+    let batches = ctx.sql(sql).await?.collect().await?;
+    Ok(batches.iter().map(|b| b.num_rows()).sum())
+}

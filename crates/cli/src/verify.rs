@@ -1,0 +1,198 @@
+//! `hedui verify` and `hedui replay`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use hedui_engine::Selection;
+use hedui_report::Outcome;
+use hedui_store::{SnapshotId, Store};
+
+use hedui::check;
+use hedui::reports::write_outcomes;
+
+/// Options of `hedui verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The data directory (snapshots and catalog).
+    #[arg(long, default_value_os_t = crate::default_data_dir())]
+    data: PathBuf,
+    /// Folder with applications.* and members.* (Parquet, Arrow IPC or CSV).
+    #[arg(long)]
+    requests: PathBuf,
+    /// Where reports go: <application_id>.json and .html, and summary.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Folder of regional policy files (default: the embedded reference policy).
+    #[arg(long)]
+    policies: Option<PathBuf>,
+}
+
+/// Options of `hedui replay`.
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// The data directory.
+    #[arg(long, default_value_os_t = crate::default_data_dir())]
+    data: PathBuf,
+    /// Folder of regional policy files (default: the embedded reference policy).
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    /// A report written by `hedui verify`.
+    report: PathBuf,
+}
+
+/// Counts of determinations and errors, for the terminal.
+pub(crate) fn print_counts(outcomes: &[Outcome]) {
+    let mut det: BTreeMap<String, usize> = BTreeMap::new();
+    let mut errors: BTreeMap<String, usize> = BTreeMap::new();
+    for o in outcomes {
+        match o {
+            Outcome::Report(r) => {
+                for d in &r.determinations {
+                    *det.entry(d.to_string()).or_default() += 1;
+                }
+            }
+            Outcome::Error(e) => *errors.entry(e.code.clone()).or_default() += 1,
+        }
+    }
+    let fmt = |m: &BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("   determinations: {}", fmt(&det));
+    if !errors.is_empty() {
+        println!("   not checkable:  {}", fmt(&errors));
+    }
+}
+
+/// `hedui verify`.
+pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let store = Store::open(&args.data)
+        .with_context(|| format!("opening the data directory {}", args.data.display()))?;
+    let policies = check::policies(args.policies.as_deref())?;
+    let (requests, request_snaps) = check::load_and_store_requests(&store, &args.requests)?;
+    let pb = crate::progress::spinner(format!("checking {} households", requests.requests.len()));
+    let (outcomes, t) = check::run_checks(
+        &store,
+        &requests,
+        &request_snaps,
+        &Selection::Newest,
+        None,
+        &policies,
+        None,
+    )?;
+    let tw = Instant::now();
+    write_outcomes(&args.out, &outcomes)?;
+    pb.finish_and_clear();
+    let reports = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Report(_)))
+        .count();
+    println!(
+        "checked {} households: {} reports, {} not checkable, in {:.1} s",
+        outcomes.len(),
+        reports,
+        outcomes.len() - reports,
+        started.elapsed().as_secs_f64()
+    );
+    print_counts(&outcomes);
+    let queries: f64 = t.gather.queries.values().map(|d| d.as_secs_f64()).sum();
+    println!(
+        "   time: linking {:.2} s, DataFusion {:.2} s, assembling facts {:.2} s, policy + report {:.2} s, writing {:.2} s",
+        t.link.as_secs_f64(),
+        queries,
+        t.gather.assemble.as_secs_f64(),
+        t.policy_and_report.as_secs_f64(),
+        tw.elapsed().as_secs_f64()
+    );
+    println!(
+        "   reports in {} (summary.json, <application_id>.json and .html)",
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hedui replay`.
+pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.report)
+        .with_context(|| format!("reading {}", args.report.display()))?;
+    let stored: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", args.report.display()))?;
+    let original = match Outcome::from_json(&text)
+        .with_context(|| format!("{} is not a hedui report", args.report.display()))?
+    {
+        Outcome::Report(r) => r,
+        Outcome::Error(e) => bail!(
+            "{} is an error object ({}), not a report: nothing to replay",
+            args.report.display(),
+            e.code
+        ),
+    };
+    let store = Store::open(&args.data)
+        .with_context(|| format!("opening the data directory {}", args.data.display()))?;
+    let policies = check::policies(args.policies.as_deref())?;
+    let mut ids: BTreeMap<String, SnapshotId> = BTreeMap::new();
+    for s in &original.inputs.snapshots {
+        ids.insert(
+            s.source.clone(),
+            SnapshotId::parse(&s.id).with_context(|| format!("snapshot id {:?}", s.id))?,
+        );
+    }
+    let (Some(apps), Some(members)) = (
+        ids.get("applications").cloned(),
+        ids.get("members").cloned(),
+    ) else {
+        bail!("the report names no request snapshots (applications, members)");
+    };
+    let mut requests = check::read_stored_requests(&store, &apps, &members)?;
+    requests
+        .requests
+        .retain(|r| r.application_id == original.application_id);
+    requests
+        .rejected
+        .retain(|r| r.application_id == original.application_id);
+    let request_snaps = vec![
+        store.get(&apps)?.context("request snapshot missing")?,
+        store.get(&members)?.context("request snapshot missing")?,
+    ];
+    let (outcomes, _) = check::run_checks(
+        &store,
+        &requests,
+        &request_snaps,
+        &Selection::Exact(ids),
+        Some(&original.inputs.matcher.hash),
+        &policies,
+        Some(&original.inputs.policy.hash),
+    )?;
+    let Some(again) = outcomes
+        .into_iter()
+        .find(|o| o.application_id() == original.application_id)
+    else {
+        bail!(
+            "application {} is not in the request snapshots",
+            original.application_id
+        );
+    };
+    let recomputed: serde_json::Value = serde_json::from_str(&again.to_json())?;
+    let differences = hedui_report::diff(&stored, &recomputed);
+    if differences.is_empty() {
+        println!("identical {}", original.report_hash);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "{} differences between {} and the recomputed report:",
+            differences.len(),
+            args.report.display()
+        );
+        for d in &differences {
+            println!("  {d}");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}
