@@ -1,17 +1,18 @@
 //! End-to-end tests of the `hedui` binary as a user runs it.
 
-mod ingest {
-    use std::path::{Path, PathBuf};
+mod run {
     use std::process::{Command, Output};
 
-    fn hedui(args: &[&str]) -> Output {
+    /// Runs the binary with `args`.
+    pub(crate) fn hedui(args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_hedui"))
             .args(args)
             .output()
             .expect("the hedui binary runs")
     }
 
-    fn ok(out: &Output) -> String {
+    /// Its stdout, after asserting it succeeded (with both streams shown if not).
+    pub(crate) fn ok(out: &Output) -> String {
         assert!(
             out.status.success(),
             "stdout: {}\nstderr: {}",
@@ -20,6 +21,12 @@ mod ingest {
         );
         String::from_utf8(out.stdout.clone()).unwrap()
     }
+}
+
+mod ingest {
+    use std::path::{Path, PathBuf};
+
+    use crate::run::{hedui, ok};
 
     fn fixtures() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
@@ -178,24 +185,8 @@ mod ingest {
 
 mod verify {
     use std::path::Path;
-    use std::process::{Command, Output};
 
-    fn hedui(args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_hedui"))
-            .args(args)
-            .output()
-            .expect("the hedui binary runs")
-    }
-
-    fn ok(out: &Output) -> String {
-        assert!(
-            out.status.success(),
-            "stdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout.clone()).unwrap()
-    }
+    use crate::run::{hedui, ok};
 
     /// The demo, then `verify` again into another folder, then `replay`.
     #[test]

@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -49,12 +49,7 @@ fn golden_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/golden")
 }
 
-fn hedui(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hedui"))
-        .args(args)
-        .output()
-        .expect("the hedui binary runs")
-}
+use crate::run::hedui;
 
 fn describe(out: &Output) -> String {
     format!(
