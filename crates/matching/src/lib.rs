@@ -30,7 +30,7 @@
 //! pairs, m-probabilities by EM on a deterministic sample of blocked
 //! pairs, term-frequency adjusted exact levels; blocking rules that
 //! tolerate id typos ([`blocking`]). The posterior lets the candidates
-//! compete ([`resolve`](crate::resolve)), so two persons the evidence
+//! compete ([`resolve`]), so two persons the evidence
 //! cannot tell apart are never linked.
 //!
 //! Invariants:

@@ -322,7 +322,7 @@ impl Records {
     /// Reads canonical batches of `source` (as `hedui-sources` normalises
     /// them): `record_id`, `id_number`, `id_clean`, `id_status`, `name`,
     /// `name_pinyin`, and when present `birth_date`, `gender` and the
-    /// source's [`default_context_column`].
+    /// source's [`default_context`] columns.
     pub fn from_batches(source: &str, batches: &[RecordBatch]) -> Result<Records> {
         Records::from_batches_with_context(source, batches, default_context(source))
     }

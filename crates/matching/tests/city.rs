@@ -3,6 +3,20 @@
 
 use std::time::{Duration, Instant};
 
+/// Resident and peak resident memory of this process, KiB (Linux).
+pub(crate) fn rss() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 /// CPU time (user + system) of this process so far, from /proc (Linux):
 /// on a shared machine wall time says little.
 pub(crate) fn cpu() -> Duration {
@@ -167,6 +181,9 @@ fn scale_one_source() {
         kept += b.num_rows();
         keep
     });
+    // Peak memory from here on: the loaded inputs are the baseline.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let (base, _) = rss();
     let (t0, c0) = (Instant::now(), cpu());
     let registry = hedui_matching::Registry::from_hukou(&hukou.rows).unwrap();
     let (t1, c1) = (Instant::now(), cpu());
@@ -196,6 +213,13 @@ fn scale_one_source() {
         t5 - t0,
         c5 - c0,
         batch.num_rows()
+    );
+    let (_, peak) = rss();
+    eprintln!(
+        "memory: inputs {} MiB, peak {} MiB, matching's own peak {} MiB",
+        base / 1024,
+        peak / 1024,
+        peak.saturating_sub(base) / 1024
     );
     eprintln!("{}", serde_json::to_string(&links.summary).unwrap());
     if std::env::var("COUNT").is_ok() {
@@ -258,5 +282,43 @@ fn synthetic_city_quality_floors() {
     assert_eq!(
         q.by_noise["swapped_name"].counted,
         q.by_noise["swapped_name"].correct
+    );
+}
+
+/// Determinism at city scale: the model and every source's links are the
+/// same bytes on 1 and 2 threads (`CITY` persons, default 20k).
+#[test]
+#[ignore]
+fn city_links_do_not_depend_on_threads() {
+    let n: usize = std::env::var("CITY")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let dir = tempfile::tempdir().unwrap();
+    hedui_synth::generate(&hedui_synth::CityConfig::new(n, 3), dir.path(), &|_| {}).unwrap();
+    let city = load_city(dir.path());
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let sources: Vec<&hedui_matching::Records> = city.sources.iter().collect();
+            let model = Model::train(&city.registry, &sources, MatchSettings::default()).unwrap();
+            let batches: Vec<_> = sources
+                .iter()
+                .map(|r| model.resolve(&city.registry, r).to_record_batch().unwrap())
+                .collect();
+            (model.to_json(), batches)
+        })
+    };
+    let (m1, b1) = run(1);
+    let (m2, b2) = run(2);
+    assert_eq!(m1, m2);
+    assert_eq!(b1, b2);
+    eprintln!(
+        "{} sources, {} links identical",
+        b1.len(),
+        b1.iter().map(|b| b.num_rows()).sum::<usize>()
     );
 }
