@@ -38,7 +38,9 @@ mod ingest {
             .lines()
             .filter_map(|l| {
                 let mut w = l.split_whitespace();
-                Some((w.next()?.to_owned(), w.next()?.to_owned()))
+                let (source, id) = (w.next()?, w.next()?);
+                let is_id = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
+                is_id.then(|| (source.to_owned(), id.to_owned()))
             })
             .collect()
     }
@@ -76,8 +78,15 @@ mod ingest {
         let data = data.to_str().unwrap();
         let mut args = vec!["ingest", "--data", data, "--as-of", "2026-06-30"];
         args.extend(parquet.iter().map(String::as_str));
-        let first = ids(&ok(&hedui(&args)));
+        let out = ok(&hedui(&args));
+        let first = ids(&out);
         assert_eq!(first.len(), 14);
+        // Ingest links what it committed: every source but the registry.
+        assert_eq!(
+            out.lines().filter(|l| l.starts_with("linked ")).count(),
+            13,
+            "{out}"
+        );
 
         // The same content again, from CSV: the same ids, nothing added.
         let csv = extracts("csv");

@@ -166,6 +166,7 @@ pub(crate) fn run(args: &IngestArgs) -> Result<ExitCode> {
             }
         }
     }
+    link_after_ingest(&store)?;
     if failed > 0 {
         eprintln!(
             "{failed} of {} extracts were refused; nothing of them was stored",
@@ -174,6 +175,43 @@ pub(crate) fn run(args: &IngestArgs) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Links the records of every newest department snapshot that has no
+/// links yet (identity resolution, stored with the snapshot). Without a
+/// hukou snapshot there is no registry yet: linking waits for it.
+fn link_after_ingest(store: &Store) -> Result<()> {
+    let snapshots = match hedui_engine::select(store, &hedui_engine::Selection::Newest) {
+        Ok(s) => s,
+        Err(hedui_engine::Error::Missing(_)) => {
+            println!(
+                "not linked yet: records are linked to persons once hukou (the registry) is ingested"
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if snapshots.len() < 2 {
+        return Ok(());
+    }
+    let pb = progress::spinner("linking records to persons".into());
+    let linker = hedui_engine::prepare(
+        store,
+        &snapshots,
+        &hedui_matching::MatchSettings::default(),
+        None,
+    )
+    .context("preparing identity resolution")?;
+    let linked = hedui_engine::ensure_links(store, &linker, &snapshots)
+        .context("linking records to persons")?;
+    pb.finish_and_clear();
+    for (source, n) in &linked {
+        println!(
+            "linked {n} records of {source} (matcher {})",
+            &linker.model.hash()[..16]
+        );
+    }
+    Ok(())
 }
 
 /// `hedui snapshots`.

@@ -91,7 +91,10 @@ pub fn prepare(
                     // With no department record yet (a registry alone),
                     // the matcher learns from the registry's own records:
                     // declared members still need placing.
-                    if records.iter().all(|r| r.is_empty()) {
+                    // Such a model is kept (a report may cite it) but not
+                    // indexed: it is trained again once records arrive.
+                    let registry_only = records.iter().all(|r| r.is_empty());
+                    if registry_only {
                         records = vec![records_of(store, hukou)?];
                     }
                     let refs: Vec<&Records> = records.iter().collect();
@@ -101,7 +104,9 @@ pub fn prepare(
                         &format!("{}.json", model.hash()),
                         model.to_json().as_bytes(),
                     )?;
-                    store.put_artifact(MATCHER_INDEX, &index_key, model.hash().as_bytes())?;
+                    if !registry_only {
+                        store.put_artifact(MATCHER_INDEX, &index_key, model.hash().as_bytes())?;
+                    }
                     model
                 }
             }
