@@ -212,6 +212,20 @@ mod verify {
             "5",
         ]));
         assert!(out.contains("determinations:"), "{out}");
+        // The determinations agree with those the ground truth gives.
+        let line = out
+            .lines()
+            .find(|l| l.contains("agreement with the ground truth"))
+            .unwrap();
+        let pct: f64 = line
+            .rsplit('(')
+            .next()
+            .unwrap()
+            .trim_end_matches(" %)")
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(pct >= 90.0, "{line}");
         let reports = dir.path().join("reports");
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(reports.join("summary.json")).unwrap())
@@ -245,6 +259,26 @@ mod verify {
             checked += 1;
         }
         assert!(checked > 2);
+
+        // Every report of the demo replays identical, in one call.
+        let all: Vec<String> = std::fs::read_dir(&reports)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.extension().and_then(|e| e.to_str()) == Some("json")
+                    && !p.ends_with("summary.json")
+            })
+            .filter(|p| !std::fs::read_to_string(p).unwrap().contains("\"error\":{"))
+            .map(|p| p.to_str().unwrap().to_owned())
+            .collect();
+        let mut args = vec!["replay", "--data", data.to_str().unwrap()];
+        args.extend(all.iter().map(String::as_str));
+        let out = ok(&hedui(&args));
+        assert_eq!(
+            out.lines().filter(|l| l.starts_with("identical ")).count(),
+            all.len(),
+            "{out}"
+        );
 
         // replay: identical, and a tampered figure is found.
         let report = first_report(&reports);
@@ -284,6 +318,44 @@ mod verify {
                 assert!(!html.contains(id), "clear id in the HTML");
             }
         }
+    }
+
+    /// The same demo on one and on two threads: byte-identical reports
+    /// (linking, facts, policy and report alike).
+    #[test]
+    fn reports_do_not_depend_on_the_number_of_threads() {
+        let run = |threads: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_hedui"))
+                .args([
+                    "demo",
+                    "--dir",
+                    dir.path().to_str().unwrap(),
+                    "--persons",
+                    "1200",
+                    "--seed",
+                    "9",
+                ])
+                .env("RAYON_NUM_THREADS", threads)
+                .output()
+                .unwrap();
+            ok(&out);
+            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path().join("reports"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .map(|p| {
+                    (
+                        p.file_name().unwrap().to_str().unwrap().to_owned(),
+                        std::fs::read(&p).unwrap(),
+                    )
+                })
+                .collect();
+            files.sort();
+            files
+        };
+        let (one, two) = (run("1"), run("2"));
+        assert!(one.len() > 3);
+        assert_eq!(one, two);
     }
 
     fn first_report(dir: &Path) -> std::path::PathBuf {

@@ -139,16 +139,40 @@ pub fn run_checks(
     policies: &PolicySet,
     policy_hash: Option<&str>,
 ) -> Result<(Vec<Outcome>, CheckTimings)> {
-    let mut timings = CheckTimings::default();
     let t = Instant::now();
     let snapshots = hedui_engine::select(store, selection)?;
     let linker = link(store, &snapshots, model_hash)?;
-    timings.link = t.elapsed();
+    let link_time = t.elapsed();
+    let (outcomes, mut timings) = check_linked(
+        store,
+        requests,
+        request_snapshots,
+        &snapshots,
+        &linker,
+        policies,
+        policy_hash,
+    )?;
+    timings.link = link_time;
+    Ok((outcomes, timings))
+}
+
+/// The checks of `requests` over `snapshots`, with the links `linker`
+/// names.
+pub fn check_linked(
+    store: &Store,
+    requests: &RequestSet,
+    request_snapshots: &[SnapshotMeta],
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+    linker: &Linker,
+    policies: &PolicySet,
+    policy_hash: Option<&str>,
+) -> Result<(Vec<Outcome>, CheckTimings)> {
+    let mut timings = CheckTimings::default();
 
     let t = Instant::now();
     let rt = hedui_engine::runtime()?;
     let gathered = rt.block_on(hedui_engine::gather(
-        store, requests, policies, &snapshots, &linker,
+        store, requests, policies, snapshots, linker,
     ))?;
     timings.gather = gathered.timings;
     timings.gather_total = t.elapsed();
@@ -206,4 +230,143 @@ pub fn run_checks(
         .collect();
     timings.policy_and_report = t.elapsed();
     Ok((outcomes, timings))
+}
+
+/// How far the determinations agree with those recomputed from the
+/// generator's ground truth.
+#[derive(Debug, Default)]
+pub struct Agreement {
+    /// Households compared (reports on both sides).
+    pub compared: usize,
+    /// Households with the same determinations.
+    pub agreed: usize,
+    /// Those that differ: application, ours, from the truth.
+    pub differing: Vec<(String, Vec<String>, Vec<String>)>,
+}
+
+/// Recomputes the checks with the ground truth of a synthetic city as
+/// links (each record placed on its true person: `truth/records.parquet`),
+/// and compares the determinations with `outcomes`. The truth links are
+/// stored under the key `truth`, beside the matcher's.
+pub fn truth_agreement(
+    store: &Store,
+    city: &Path,
+    requests: &RequestSet,
+    request_snapshots: &[SnapshotMeta],
+    outcomes: &[Outcome],
+) -> Result<Agreement> {
+    use arrow::array::{Array, AsArray, BooleanArray, Float64Array, RecordBatch, StringArray};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    let (_, truth) = hedui_sources::read_file(&city.join("truth/records.parquet"))?;
+    let mut owner: HashMap<(String, String), String> = HashMap::new();
+    for b in &truth {
+        let col = |n: &str| {
+            b.column_by_name(n)
+                .and_then(|c| c.as_string_opt::<i32>().cloned())
+        };
+        let (Some(src), Some(rid), Some(person)) =
+            (col("source"), col("record_id"), col("person_key"))
+        else {
+            anyhow::bail!("truth/records.parquet lacks source, record_id or person_key");
+        };
+        for i in 0..b.num_rows() {
+            if person.is_valid(i) {
+                owner.insert(
+                    (src.value(i).to_owned(), rid.value(i).to_owned()),
+                    person.value(i).to_owned(),
+                );
+            }
+        }
+    }
+    let snapshots = hedui_engine::select(store, &Selection::Newest)?;
+    let mut linker = link(store, &snapshots, None)?;
+    linker.key = "truth".into();
+    for meta in snapshots.values().filter(|m| m.source != "hukou") {
+        let mut rids = Vec::new();
+        for b in store.read_rows(&meta.id)? {
+            if let Some(r) = b
+                .column_by_name("record_id")
+                .and_then(|c| c.as_string_opt::<i32>())
+            {
+                rids.extend(r.iter().flatten().map(str::to_owned));
+            }
+        }
+        let person: Vec<Option<&str>> = rids
+            .iter()
+            .map(|r| {
+                owner
+                    .get(&(meta.source.clone(), r.clone()))
+                    .map(String::as_str)
+            })
+            .collect();
+        let n = rids.len();
+        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("source", arrow::datatypes::DataType::Utf8, false),
+            arrow::datatypes::Field::new("record_id", arrow::datatypes::DataType::Utf8, false),
+            arrow::datatypes::Field::new("person_id", arrow::datatypes::DataType::Utf8, true),
+            arrow::datatypes::Field::new("method", arrow::datatypes::DataType::Utf8, false),
+            arrow::datatypes::Field::new("counted", arrow::datatypes::DataType::Boolean, false),
+            arrow::datatypes::Field::new(
+                "match_probability",
+                arrow::datatypes::DataType::Float64,
+                true,
+            ),
+            arrow::datatypes::Field::new("explanation", arrow::datatypes::DataType::Utf8, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec![meta.source.as_str(); n])),
+                Arc::new(StringArray::from(
+                    rids.iter().map(String::as_str).collect::<Vec<_>>(),
+                )),
+                Arc::new(StringArray::from(person.clone())),
+                Arc::new(StringArray::from(
+                    person
+                        .iter()
+                        .map(|p| if p.is_some() { "exact" } else { "unlinked" })
+                        .collect::<Vec<_>>(),
+                )),
+                Arc::new(BooleanArray::from(
+                    person.iter().map(Option::is_some).collect::<Vec<_>>(),
+                )),
+                Arc::new(Float64Array::from(vec![1.0; n])),
+                Arc::new(StringArray::from(vec!["{\"truth\":true}"; n])),
+            ],
+        )?;
+        store.put_links(&meta.id, "truth", &[batch])?;
+    }
+    let policies = PolicySet::reference();
+    let (truthful, _) = check_linked(
+        store,
+        requests,
+        request_snapshots,
+        &snapshots,
+        &linker,
+        &policies,
+        None,
+    )?;
+    let ours: BTreeMap<&str, &Outcome> = outcomes.iter().map(|o| (o.application_id(), o)).collect();
+    let mut a = Agreement::default();
+    for t in &truthful {
+        let (Some(Outcome::Report(o)), Outcome::Report(t)) = (ours.get(t.application_id()), t)
+        else {
+            continue;
+        };
+        let d = |r: &hedui_report::Report| {
+            r.determinations
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+        };
+        a.compared += 1;
+        if d(o) == d(t) {
+            a.agreed += 1;
+        } else {
+            a.differing.push((o.application_id.clone(), d(o), d(t)));
+        }
+    }
+    Ok(a)
 }

@@ -102,6 +102,21 @@ pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
     )?;
     hedui::reports::write_outcomes(&reports, &outcomes)?;
     crate::verify::print_counts(&outcomes);
+    let agreement =
+        hedui::check::truth_agreement(&store, &city, &requests, &request_snaps, &outcomes)?;
+    println!(
+        "   agreement with the ground truth (the same checks with every record on its true person): {} of {} households ({:.1} %)",
+        agreement.agreed,
+        agreement.compared,
+        100.0 * agreement.agreed as f64 / agreement.compared.max(1) as f64
+    );
+    for (app, ours, truth) in agreement.differing.iter().take(5) {
+        println!(
+            "     {app}: {} here, {} from the truth",
+            ours.join("+"),
+            truth.join("+")
+        );
+    }
 
     println!("5. where everything is:");
     println!(

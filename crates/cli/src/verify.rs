@@ -40,8 +40,9 @@ pub(crate) struct ReplayArgs {
     /// Folder of regional policy files (default: the embedded reference policy).
     #[arg(long)]
     policies: Option<PathBuf>,
-    /// A report written by `hedui verify`.
-    report: PathBuf,
+    /// Reports written by `hedui verify` (one or more).
+    #[arg(required = true)]
+    reports: Vec<PathBuf>,
 }
 
 /// Counts of determinations and errors, for the terminal.
@@ -120,23 +121,39 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
 
 /// `hedui replay`.
 pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.report)
-        .with_context(|| format!("reading {}", args.report.display()))?;
-    let stored: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", args.report.display()))?;
+    let store = Store::open(&args.data)
+        .with_context(|| format!("opening the data directory {}", args.data.display()))?;
+    let policies = check::policies(args.policies.as_deref())?;
+    let mut code = ExitCode::SUCCESS;
+    for report in &args.reports {
+        if !replay_one(&store, &policies, report)? {
+            code = ExitCode::FAILURE;
+        }
+    }
+    Ok(code)
+}
+
+/// Replays one report: prints `identical <hash>` and returns true, or
+/// prints the differences and returns false.
+fn replay_one(
+    store: &Store,
+    policies: &hedui_policy::PolicySet,
+    report: &std::path::Path,
+) -> Result<bool> {
+    let text =
+        std::fs::read_to_string(report).with_context(|| format!("reading {}", report.display()))?;
+    let stored: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", report.display()))?;
     let original = match Outcome::from_json(&text)
-        .with_context(|| format!("{} is not a hedui report", args.report.display()))?
+        .with_context(|| format!("{} is not a hedui report", report.display()))?
     {
         Outcome::Report(r) => r,
         Outcome::Error(e) => bail!(
             "{} is an error object ({}), not a report: nothing to replay",
-            args.report.display(),
+            report.display(),
             e.code
         ),
     };
-    let store = Store::open(&args.data)
-        .with_context(|| format!("opening the data directory {}", args.data.display()))?;
-    let policies = check::policies(args.policies.as_deref())?;
     let mut ids: BTreeMap<String, SnapshotId> = BTreeMap::new();
     for s in &original.inputs.snapshots {
         ids.insert(
@@ -150,7 +167,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode> {
     ) else {
         bail!("the report names no request snapshots (applications, members)");
     };
-    let mut requests = check::read_stored_requests(&store, &apps, &members)?;
+    let mut requests = check::read_stored_requests(store, &apps, &members)?;
     requests
         .requests
         .retain(|r| r.application_id == original.application_id);
@@ -162,12 +179,12 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode> {
         store.get(&members)?.context("request snapshot missing")?,
     ];
     let (outcomes, _) = check::run_checks(
-        &store,
+        store,
         &requests,
         &request_snaps,
         &Selection::Exact(ids),
         Some(&original.inputs.matcher.hash),
-        &policies,
+        policies,
         Some(&original.inputs.policy.hash),
     )?;
     let Some(again) = outcomes
@@ -183,16 +200,16 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode> {
     let differences = hedui_report::diff(&stored, &recomputed);
     if differences.is_empty() {
         println!("identical {}", original.report_hash);
-        Ok(ExitCode::SUCCESS)
+        Ok(true)
     } else {
         println!(
             "{} differences between {} and the recomputed report:",
             differences.len(),
-            args.report.display()
+            report.display()
         );
         for d in &differences {
             println!("  {d}");
         }
-        Ok(ExitCode::FAILURE)
+        Ok(false)
     }
 }
