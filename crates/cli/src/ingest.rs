@@ -29,6 +29,10 @@ pub(crate) struct IngestArgs {
     /// The region the extracts cover (6-digit code), if any.
     #[arg(long)]
     region: Option<String>,
+    /// Do not link the records to persons now (they are linked by the next
+    /// ingest or check): for a bulk load of many extracts one by one.
+    #[arg(long)]
+    no_link: bool,
     /// Extract files: .parquet, .arrow / .ipc / .feather, or .csv.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -145,6 +149,8 @@ pub(crate) fn run(args: &IngestArgs) -> Result<ExitCode> {
     let store = Store::open(&args.data)
         .with_context(|| format!("opening the data directory {}", args.data.display()))?;
     let mut failed = 0;
+    let mut rows = 0;
+    let started = std::time::Instant::now();
     for path in &args.files {
         let pb = progress::spinner(format!("ingesting {}", path.display()));
         let result = source_of(path, args.source.as_deref()).and_then(|source| {
@@ -159,14 +165,27 @@ pub(crate) fn run(args: &IngestArgs) -> Result<ExitCode> {
         });
         pb.finish_and_clear();
         match result {
-            Ok(i) => print_ingested(&i),
+            Ok(i) => {
+                rows += i.accepted + i.quarantined;
+                print_ingested(&i);
+            }
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {e:#}");
             }
         }
     }
-    link_after_ingest(&store)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "ingested {rows} rows of {} extracts in {secs:.1} s ({:.0} rows/s)",
+        args.files.len() - failed,
+        rows as f64 / secs.max(1e-9)
+    );
+    if !args.no_link {
+        let t = std::time::Instant::now();
+        link_after_ingest(&store)?;
+        println!("linking: {:.1} s", t.elapsed().as_secs_f64());
+    }
     if failed > 0 {
         eprintln!(
             "{failed} of {} extracts were refused; nothing of them was stored",
