@@ -212,60 +212,32 @@ fn arrow_err(file: &str) -> impl Fn(arrow::error::ArrowError) -> Error + '_ {
     }
 }
 
+/// `array` cast to `to` and viewed as `A` (a cast to `to` always yields `A`).
+fn cast_to<A: Array + Clone + 'static>(array: &ArrayRef, to: &DataType, file: &str) -> Result<A> {
+    let a = cast(array, to).map_err(arrow_err(file))?;
+    a.as_any()
+        .downcast_ref::<A>()
+        .cloned()
+        .ok_or_else(|| Error::Arrow {
+            file: file.to_owned(),
+            source: arrow::error::ArrowError::CastError(format!("{} is not {to}", a.data_type())),
+        })
+}
+
 impl Input {
     fn new(array: &ArrayRef, access: Access, file: &str) -> Result<Input> {
-        let err = arrow_err(file);
         Ok(match access {
-            Access::Str => {
-                let a = cast(array, &DataType::Utf8).map_err(&err)?;
-                Input::Str(
-                    a.as_any()
-                        .downcast_ref::<StringArray>()
-                        .cloned()
-                        .unwrap_or_else(|| StringArray::new_null(array.len())),
-                )
-            }
+            Access::Str => Input::Str(cast_to(array, &DataType::Utf8, file)?),
             Access::Decimal => {
                 let scale = match array.data_type() {
                     DataType::Decimal128(_, s) => *s,
                     _ => 0,
                 };
-                Input::Decimal(
-                    array
-                        .as_any()
-                        .downcast_ref::<Decimal128Array>()
-                        .cloned()
-                        .unwrap_or_else(|| Decimal128Array::new_null(array.len())),
-                    scale,
-                )
+                Input::Decimal(cast_to(array, array.data_type(), file)?, scale)
             }
-            Access::Date => {
-                let a = cast(array, &DataType::Date32).map_err(&err)?;
-                Input::Date(
-                    a.as_any()
-                        .downcast_ref::<Date32Array>()
-                        .cloned()
-                        .unwrap_or_else(|| Date32Array::new_null(array.len())),
-                )
-            }
-            Access::Int => {
-                let a = cast(array, &DataType::Int64).map_err(&err)?;
-                Input::Int(
-                    a.as_any()
-                        .downcast_ref::<Int64Array>()
-                        .cloned()
-                        .unwrap_or_else(|| Int64Array::new_null(array.len())),
-                )
-            }
-            Access::Float => {
-                let a = cast(array, &DataType::Float64).map_err(&err)?;
-                Input::Float(
-                    a.as_any()
-                        .downcast_ref::<Float64Array>()
-                        .cloned()
-                        .unwrap_or_else(|| Float64Array::new_null(array.len())),
-                )
-            }
+            Access::Date => Input::Date(cast_to(array, &DataType::Date32, file)?),
+            Access::Int => Input::Int(cast_to(array, &DataType::Int64, file)?),
+            Access::Float => Input::Float(cast_to(array, &DataType::Float64, file)?),
         })
     }
 
