@@ -5,7 +5,8 @@
 //!   names it.
 //! - The **matcher** (a trained [`Model`]) is trained once per registry and
 //!   settings, on the records of the department snapshots present when it
-//!   is first needed, and kept as the artifact `matchers/<model hash>.json`
+//!   is first needed (at most [`TRAINING_RECORDS_PER_SOURCE`] of each, a
+//!   deterministic spread sample), and kept as the artifact `matchers/<model hash>.json`
 //!   (with an index entry from registry + settings to that hash). Reports
 //!   cite the model hash; a replay loads the model by it.
 //! - **Links** of a snapshot are stored under the key
@@ -59,6 +60,30 @@ fn records_of(store: &Store, meta: &SnapshotMeta) -> Result<Records> {
     Ok(Records::from_batches(&meta.source, &rows)?)
 }
 
+/// Most records of one source the matcher trains on. Its EM and u
+/// estimates sample far fewer pairs; holding every record of every source
+/// of a million-person city at once (47M records) does not fit in memory.
+pub const TRAINING_RECORDS_PER_SOURCE: usize = 500_000;
+
+/// A deterministic spread sample of a snapshot's records for training:
+/// the same share of the head of every batch (batches cover contiguous
+/// ranges of the id order, so the sample spans the whole id space).
+fn training_records_of(store: &Store, meta: &SnapshotMeta) -> Result<Records> {
+    let rows = store.read_rows(&meta.id)?;
+    let total: usize = rows.iter().map(|b| b.num_rows()).sum();
+    if total <= TRAINING_RECORDS_PER_SOURCE {
+        return Ok(Records::from_batches(&meta.source, &rows)?);
+    }
+    let sample: Vec<_> = rows
+        .iter()
+        .map(|b| {
+            let keep = (b.num_rows() * TRAINING_RECORDS_PER_SOURCE).div_ceil(total);
+            b.slice(0, keep.min(b.num_rows()))
+        })
+        .collect();
+    Ok(Records::from_batches(&meta.source, &sample)?)
+}
+
 /// The registry of the chosen hukou snapshot and the matcher for it:
 /// `model_hash` names a stored one (a replay); otherwise the one trained
 /// for this registry and settings, trained now if there is none yet.
@@ -86,7 +111,7 @@ pub fn prepare(
                     let mut records = snapshots
                         .values()
                         .filter(|m| m.source != "hukou")
-                        .map(|m| records_of(store, m))
+                        .map(|m| training_records_of(store, m))
                         .collect::<Result<Vec<_>>>()?;
                     // With no department record yet (a registry alone),
                     // the matcher learns from the registry's own records:
