@@ -74,14 +74,21 @@ fn training_records_of(store: &Store, meta: &SnapshotMeta) -> Result<Records> {
     if total <= TRAINING_RECORDS_PER_SOURCE {
         return Ok(Records::from_batches(&meta.source, &rows)?);
     }
-    let sample: Vec<_> = rows
+    let slices: Vec<_> = rows
         .iter()
         .map(|b| {
             let keep = (b.num_rows() * TRAINING_RECORDS_PER_SOURCE).div_ceil(total);
             b.slice(0, keep.min(b.num_rows()))
         })
         .collect();
-    Ok(Records::from_batches(&meta.source, &sample)?)
+    // Copied into batches of their own: a slice keeps its whole parent
+    // batch alive, and the parents are dropped here.
+    let schema = rows[0].schema();
+    let sample = arrow::compute::concat_batches(&schema, &slices)
+        .map_err(|e| Error::Missing(format!("training sample of {}: {e}", meta.source)))?;
+    drop(slices);
+    drop(rows);
+    Ok(Records::from_batches(&meta.source, &[sample])?)
 }
 
 /// The registry of the chosen hukou snapshot and the matcher for it:
