@@ -497,46 +497,43 @@ impl ColumnHasher {
     }
 
     fn float64(&mut self, array: &PrimitiveArray<Float64Type>) {
-        let canon = |v: f64| {
+        self.floats(array, |v: f64| {
             if v.is_nan() {
                 CANONICAL_NAN_64
             } else {
                 v.to_bits()
             }
-        };
-        let values = array.values();
-        match array.nulls().filter(|n| n.null_count() > 0) {
-            None => {
-                for v in values.iter() {
-                    self.values.write(&canon(*v).to_le_bytes());
-                }
-            }
-            Some(nulls) => {
-                for i in nulls.valid_indices() {
-                    self.values.write(&canon(values[i]).to_le_bytes());
-                }
-            }
-        }
+            .to_le_bytes()
+        });
     }
 
     fn float32(&mut self, array: &PrimitiveArray<Float32Type>) {
-        let canon = |v: f32| {
+        self.floats(array, |v: f32| {
             if v.is_nan() {
                 CANONICAL_NAN_32
             } else {
                 v.to_bits()
             }
-        };
+            .to_le_bytes()
+        });
+    }
+
+    /// Non-null float values, each as the bytes `canon` gives (one NaN).
+    fn floats<T: ArrowPrimitiveType, const N: usize>(
+        &mut self,
+        array: &PrimitiveArray<T>,
+        canon: impl Fn(T::Native) -> [u8; N],
+    ) {
         let values = array.values();
         match array.nulls().filter(|n| n.null_count() > 0) {
             None => {
                 for v in values.iter() {
-                    self.values.write(&canon(*v).to_le_bytes());
+                    self.values.write(&canon(*v));
                 }
             }
             Some(nulls) => {
                 for i in nulls.valid_indices() {
-                    self.values.write(&canon(values[i]).to_le_bytes());
+                    self.values.write(&canon(values[i]));
                 }
             }
         }
