@@ -138,6 +138,13 @@ impl DirLock {
         Ok(LockGuard { _file: file })
     }
 
+    /// Waits for the lock in exclusive mode.
+    pub(crate) fn exclusive(&self) -> Result<LockGuard> {
+        let file = self.open()?;
+        file.lock().map_err(|e| Error::io(&self.path, e))?;
+        Ok(LockGuard { _file: file })
+    }
+
     /// Takes the lock in exclusive mode if nobody holds it; `None` if
     /// someone does.
     pub(crate) fn try_exclusive(&self) -> Result<Option<LockGuard>> {

@@ -23,6 +23,7 @@
 //! <data dir>/                       (default ./hedui-data)
 //!   catalog.sqlite                  SQLite, WAL: table `snapshots`; later jobs and audit log
 //!   lock                            advisory lock: commits shared, sweep exclusive
+//!   open.lock                       advisory lock: opening the catalog takes turns
 //!   tmp/<pid>-<nanos>-<n>/          commits in progress (swept on open)
 //!   snapshots/<source>/<id>/
 //!     rows.parquet                  accepted rows, sorted by (id_number nulls last, record_id)

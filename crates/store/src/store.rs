@@ -43,6 +43,12 @@ pub const SNAPSHOTS_DIR: &str = "snapshots";
 pub const TMP_DIR: &str = "tmp";
 /// The data-directory lock file.
 const LOCK_FILE: &str = "lock";
+/// Held exclusively while a process opens the catalog: SQLite answers a
+/// second connection's `PRAGMA journal_mode = WAL` on a brand-new file with
+/// `SQLITE_BUSY` without waiting, so two processes opening a new data dir
+/// at once must take turns (the open is milliseconds; commits never wait
+/// on this lock).
+const OPEN_LOCK_FILE: &str = "open.lock";
 
 /// Rows per Parquet row group.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -417,7 +423,10 @@ impl Store {
         let root = root.canonicalize().map_err(|e| Error::io(root, e))?;
         fsutil::ensure_dir(&root.join(SNAPSHOTS_DIR))?;
         fsutil::ensure_dir(&root.join(TMP_DIR))?;
-        let catalog = Catalog::open(&root.join(CATALOG_FILE), &root)?;
+        let catalog = {
+            let _turn = DirLock::new(root.join(OPEN_LOCK_FILE)).exclusive()?;
+            Catalog::open(&root.join(CATALOG_FILE), &root)?
+        };
         let store = Store {
             lock: DirLock::new(root.join(LOCK_FILE)),
             root,
