@@ -54,10 +54,47 @@ pub fn load_model(store: &Store, hash: &str) -> Result<Model> {
     Ok(Model::from_json(&String::from_utf8_lossy(&bytes))?)
 }
 
-/// Reads a snapshot's rows as the matcher's records.
+/// Batches of a snapshot turned into records at a time: bounded memory
+/// for the Arrow side, enough work for every core.
+const READ_GROUP: usize = 16;
+
+/// Records linked at a time: the links of a piece are written out before
+/// the next is computed.
+pub const LINK_PIECE: usize = 1 << 20;
+
+/// Reads a snapshot's rows as the matcher's records: only the columns the
+/// matcher reads, a few batches at a time, so the Arrow form of a large
+/// extract is never held whole beside its records. `take` says how many
+/// rows of the head of each batch to keep.
+fn read_records(
+    store: &Store,
+    meta: &SnapshotMeta,
+    capacity: usize,
+    take: impl Fn(usize) -> usize,
+) -> Result<Records> {
+    let cols = Records::columns(&meta.source);
+    let mut records = Records::with_capacity(&meta.source, capacity);
+    let mut group = Vec::with_capacity(READ_GROUP);
+    for batch in store.rows_reader(&meta.id, Some(&cols))? {
+        let b = batch?;
+        let keep = take(b.num_rows()).min(b.num_rows());
+        group.push(if keep == b.num_rows() {
+            b
+        } else {
+            b.slice(0, keep)
+        });
+        if group.len() == READ_GROUP {
+            records.extend_from_batches(&group)?;
+            group.clear();
+        }
+    }
+    records.extend_from_batches(&group)?;
+    Ok(records)
+}
+
+/// Every record of a snapshot.
 fn records_of(store: &Store, meta: &SnapshotMeta) -> Result<Records> {
-    let rows = store.read_rows(&meta.id)?;
-    Ok(Records::from_batches(&meta.source, &rows)?)
+    read_records(store, meta, usize::try_from(meta.rows).unwrap_or(0), |n| n)
 }
 
 /// Most records of one source the matcher trains on. Its EM and u
@@ -69,26 +106,13 @@ pub const TRAINING_RECORDS_PER_SOURCE: usize = 500_000;
 /// the same share of the head of every batch (batches cover contiguous
 /// ranges of the id order, so the sample spans the whole id space).
 fn training_records_of(store: &Store, meta: &SnapshotMeta) -> Result<Records> {
-    let rows = store.read_rows(&meta.id)?;
-    let total: usize = rows.iter().map(|b| b.num_rows()).sum();
+    let total = usize::try_from(meta.rows).unwrap_or(usize::MAX);
     if total <= TRAINING_RECORDS_PER_SOURCE {
-        return Ok(Records::from_batches(&meta.source, &rows)?);
+        return records_of(store, meta);
     }
-    let slices: Vec<_> = rows
-        .iter()
-        .map(|b| {
-            let keep = (b.num_rows() * TRAINING_RECORDS_PER_SOURCE).div_ceil(total);
-            b.slice(0, keep.min(b.num_rows()))
-        })
-        .collect();
-    // Copied into batches of their own: a slice keeps its whole parent
-    // batch alive, and the parents are dropped here.
-    let schema = rows[0].schema();
-    let sample = arrow::compute::concat_batches(&schema, &slices)
-        .map_err(|e| Error::Missing(format!("training sample of {}: {e}", meta.source)))?;
-    drop(slices);
-    drop(rows);
-    Ok(Records::from_batches(&meta.source, &[sample])?)
+    read_records(store, meta, TRAINING_RECORDS_PER_SOURCE, |n| {
+        (n * TRAINING_RECORDS_PER_SOURCE).div_ceil(total)
+    })
 }
 
 /// The registry of the chosen hukou snapshot and the matcher for it:
@@ -169,8 +193,24 @@ pub fn ensure_links(
             continue;
         }
         let records = records_of(store, meta)?;
-        let links = linker.model.resolve(&linker.registry, &records);
-        store.put_links(&meta.id, &linker.key, &[links.to_record_batch()?])?;
+        // Opened on the first piece: its schema carries the hashes.
+        let mut writer = None;
+        linker
+            .model
+            .resolve_chunked(&linker.registry, &records, LINK_PIECE, |piece| {
+                let batch = piece.to_record_batch()?;
+                let w = match &mut writer {
+                    Some(w) => w,
+                    None => {
+                        writer.insert(store.links_writer(&meta.id, &linker.key, batch.schema())?)
+                    }
+                };
+                w.write(&batch)?;
+                Ok::<(), Error>(())
+            })?;
+        if let Some(w) = writer {
+            w.finish()?;
+        }
         done.insert(meta.source.clone(), records.len());
     }
     Ok(done)

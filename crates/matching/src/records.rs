@@ -342,6 +342,51 @@ impl Records {
         Ok(Records::from_rows(source, rows))
     }
 
+    /// The columns [`Records::from_batches`] reads of `source`: a reader
+    /// may load only these.
+    pub fn columns(source: &str) -> Vec<&'static str> {
+        let mut cols = vec![
+            "record_id",
+            "id_number",
+            "id_clean",
+            "id_status",
+            "name",
+            "name_pinyin",
+            "gender",
+            "birth_date",
+        ];
+        for set in default_context(source) {
+            for c in *set {
+                if !cols.contains(c) {
+                    cols.push(c);
+                }
+            }
+        }
+        cols
+    }
+
+    /// No records yet, room for `capacity` (see
+    /// [`Records::extend_from_batches`]).
+    pub fn with_capacity(source: &str, capacity: usize) -> Records {
+        Records {
+            source: source.to_owned(),
+            rows: Vec::with_capacity(capacity),
+            stats: RecordStats::default(),
+        }
+    }
+
+    /// Appends the records of `more` batches of the same source (a source
+    /// read a few batches at a time).
+    pub fn extend_from_batches(&mut self, batches: &[RecordBatch]) -> Result<()> {
+        let more = Records::from_batches(&self.source, batches)?;
+        self.stats.records += more.stats.records;
+        self.stats.valid_id += more.stats.valid_id;
+        self.stats.missing_id += more.stats.missing_id;
+        self.stats.invalid_id += more.stats.invalid_id;
+        self.rows.extend(more.rows);
+        Ok(())
+    }
+
     /// Records given by value.
     pub fn from_inputs(source: &str, inputs: &[RecordInput]) -> Records {
         Records::from_rows(source, inputs.iter().map(RecordInput::to_record).collect())

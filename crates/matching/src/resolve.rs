@@ -156,7 +156,7 @@ enum Kind {
 }
 
 enum Fast {
-    Done(Link, u32),
+    Done(Link),
     Conflict(u32),
     Score,
 }
@@ -301,6 +301,43 @@ impl<'a> Scorer<'a> {
     }
 
     /// Step 1: the id fast path.
+    /// What [`Scorer::fast`] would do with a record, without building its
+    /// link: linked by its id, an id held by someone else's name, or to
+    /// be scored.
+    fn classify(&self, rec: &Record) -> Kind {
+        let Some(holder) = rec.id.valid_body.and_then(|b| self.reg.index_of_body(b)) else {
+            return Kind::Score;
+        };
+        let person = self.reg.row(holder);
+        if !rec.name.is_empty() && *rec.name == *self.reg.name_str(person.name) {
+            Kind::Linked(holder)
+        } else {
+            Kind::Conflict(holder)
+        }
+    }
+
+    /// The summary of `records` links with these method counts.
+    fn summary(
+        &self,
+        records: usize,
+        methods: std::collections::BTreeMap<&'static str, usize>,
+        (scored_records, scored_pairs): (usize, u64),
+    ) -> ResolveSummary {
+        let (context_persons, context_m) = self
+            .ctx
+            .as_ref()
+            .map_or((0, [0.0; 3]), |c| (c.linked, c.m_with[0]));
+        ResolveSummary {
+            records,
+            methods,
+            outsider_rate: self.phi,
+            scored_records,
+            scored_pairs,
+            context_persons,
+            context_m,
+        }
+    }
+
     fn fast(&self, rec: &Record) -> Fast {
         let Some(holder) = rec.id.valid_body.and_then(|b| self.reg.index_of_body(b)) else {
             return Fast::Score;
@@ -317,20 +354,17 @@ impl<'a> Scorer<'a> {
             let u = self.exact_u(person);
             let sc = self.score(&p, &u, holder, &mut Vec::new());
             let explanation = exact_json(rec, &sc, self.prior);
-            Fast::Done(
-                Link {
-                    record_id: rec.record_id.to_string(),
-                    person_id: Some(person.id),
-                    method,
-                    match_probability: Some(1.0),
-                    match_weight: Some(sc.total),
-                    candidates: 1,
-                    levels: sc.gamma,
-                    weights: sc.weights,
-                    explanation,
-                },
-                holder,
-            )
+            Fast::Done(Link {
+                record_id: rec.record_id.to_string(),
+                person_id: Some(person.id),
+                method,
+                match_probability: Some(1.0),
+                match_weight: Some(sc.total),
+                candidates: 1,
+                levels: sc.gamma,
+                weights: sc.weights,
+                explanation,
+            })
         } else {
             Fast::Conflict(holder)
         }
@@ -992,46 +1026,44 @@ impl Model {
     /// this source's records are read: a new snapshot of a source is
     /// linked alone.
     pub fn resolve(&self, registry: &Registry, records: &Records) -> Links {
+        let mut links = Vec::with_capacity(records.len());
+        let summary = self
+            .resolve_chunked(registry, records, usize::MAX, |chunk| {
+                links.extend(chunk.links);
+                Ok::<(), std::convert::Infallible>(())
+            })
+            .unwrap_or_else(|e| match e {});
+        Links {
+            source: records.source().to_owned(),
+            registry_hash: registry.hash().to_owned(),
+            model_hash: self.hash().to_owned(),
+            summary,
+            links,
+        }
+    }
+
+    /// As [`Model::resolve`], handing the links to `sink` in pieces of at
+    /// most `chunk` records, in the same order (by record_id), so that a
+    /// source of tens of millions of records never holds all its links at
+    /// once. The whole source is still read first — the outsider rate and
+    /// the source context are measured on all of it — so the links are
+    /// the same, bit for bit, whatever `chunk` is. Each piece carries the
+    /// counts of its own links; the summary of the whole run is returned.
+    /// There is always at least one piece (empty for an empty source).
+    pub fn resolve_chunked<E>(
+        &self,
+        registry: &Registry,
+        records: &Records,
+        chunk: usize,
+        mut sink: impl FnMut(Links) -> Result<(), E>,
+    ) -> Result<ResolveSummary, E> {
         let rows = &records.rows;
         let phi = outsider_rate(registry, rows, self.settings());
-        let base = Scorer::new(self, registry, rows, phi);
-        // Step 1, in place: exact and upgraded links, and what is left.
-        let (mut slots, kinds): (Vec<Option<Link>>, Vec<Kind>) = rows
-            .par_iter()
-            .map(|r| match base.fast(r) {
-                Fast::Done(l, p) => (Some(l), Kind::Linked(p)),
-                Fast::Conflict(h) => (None, Kind::Conflict(h)),
-                Fast::Score => (None, Kind::Score),
-            })
-            .unzip();
-        let mut scorer = base;
+        let mut scorer = Scorer::new(self, registry, rows, phi);
+        // Step 1: which records an id links at once, and what is left.
+        let kinds: Vec<Kind> = rows.par_iter().map(|r| scorer.classify(r)).collect();
         if self.settings().source_context {
             scorer.ctx = Some(build_context(registry, rows, &kinds));
-        }
-        let todo: Vec<(usize, Option<u32>)> = kinds
-            .iter()
-            .enumerate()
-            .filter_map(|(i, k)| match k {
-                Kind::Linked(_) => None,
-                Kind::Conflict(h) => Some((i, Some(*h))),
-                Kind::Score => Some((i, None)),
-            })
-            .collect();
-        let scored: Vec<(usize, Link, u64)> = todo
-            .par_chunks(256)
-            .flat_map_iter(|c| {
-                c.iter()
-                    .map(|(i, h)| {
-                        let (l, n) = scorer.resolve_scored(&rows[*i], *h);
-                        (*i, l, n)
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let scored_pairs = scored.iter().map(|(_, _, n)| *n).sum();
-        let scored_records = scored.len();
-        for (i, l, _) in scored {
-            slots[i] = Some(l);
         }
         // Sorted by record_id (input order between equal ids).
         let mut order: Vec<u32> = (0..rows.len() as u32).collect();
@@ -1041,36 +1073,73 @@ impl Model {
                 .cmp(&rows[*b as usize].record_id)
                 .then(a.cmp(b))
         });
-        let links: Vec<Link> = order
-            .iter()
-            .filter_map(|i| slots[*i as usize].take())
-            .collect();
         let mut methods = std::collections::BTreeMap::new();
         for m in Method::ALL {
             methods.insert(m.code(), 0);
         }
-        for l in &links {
-            *methods.entry(l.method.code()).or_default() += 1;
+        let (mut scored_records, mut scored_pairs) = (0usize, 0u64);
+        // An empty source still gives one (empty) piece.
+        let pieces: Vec<&[u32]> = if order.is_empty() {
+            vec![&[]]
+        } else {
+            order.chunks(chunk.max(1)).collect()
+        };
+        for piece in pieces {
+            // Step 2: each record of the piece placed, in parallel, in
+            // order.
+            let placed: Vec<(Link, Option<u64>)> = piece
+                .par_iter()
+                .with_min_len(256)
+                .map(|&i| {
+                    let rec = &rows[i as usize];
+                    let scored = |h: Option<u32>| {
+                        let (l, n) = scorer.resolve_scored(rec, h);
+                        (l, Some(n))
+                    };
+                    match kinds[i as usize] {
+                        // classify and fast agree, so a linked record is
+                        // done here.
+                        Kind::Linked(_) => match scorer.fast(rec) {
+                            Fast::Done(l) => (l, None),
+                            Fast::Conflict(h) => scored(Some(h)),
+                            Fast::Score => scored(None),
+                        },
+                        Kind::Conflict(h) => scored(Some(h)),
+                        Kind::Score => scored(None),
+                    }
+                })
+                .collect();
+            let mut piece_methods = std::collections::BTreeMap::new();
+            for m in Method::ALL {
+                piece_methods.insert(m.code(), 0);
+            }
+            let mut piece_scored = (0usize, 0u64);
+            let links: Vec<Link> = placed
+                .into_iter()
+                .map(|(l, n)| {
+                    if let Some(n) = n {
+                        piece_scored.0 += 1;
+                        piece_scored.1 += n;
+                    }
+                    *piece_methods.entry(l.method.code()).or_default() += 1;
+                    l
+                })
+                .collect();
+            scored_records += piece_scored.0;
+            scored_pairs += piece_scored.1;
+            for (m, n) in &piece_methods {
+                *methods.entry(m).or_default() += n;
+            }
+            let summary = scorer.summary(links.len(), piece_methods, piece_scored);
+            sink(Links {
+                source: records.source().to_owned(),
+                registry_hash: registry.hash().to_owned(),
+                model_hash: self.hash().to_owned(),
+                summary,
+                links,
+            })?;
         }
-        let (context_persons, context_m) = scorer
-            .ctx
-            .as_ref()
-            .map_or((0, [0.0; 3]), |c| (c.linked, c.m_with[0]));
-        Links {
-            source: records.source().to_owned(),
-            registry_hash: registry.hash().to_owned(),
-            model_hash: self.hash().to_owned(),
-            summary: ResolveSummary {
-                records: links.len(),
-                methods,
-                outsider_rate: phi,
-                scored_records,
-                scored_pairs,
-                context_persons,
-                context_m,
-            },
-            links,
-        }
+        Ok(scorer.summary(rows.len(), methods, (scored_records, scored_pairs)))
     }
 
     /// Resolves one record given by value (a single household's check):
@@ -1080,7 +1149,7 @@ impl Model {
         let rows = [input.to_record()];
         let scorer = Scorer::new(self, registry, &rows, self.settings().default_outsider_rate);
         match scorer.fast(&rows[0]) {
-            Fast::Done(l, _) => l,
+            Fast::Done(l) => l,
             Fast::Conflict(h) => scorer.resolve_scored(&rows[0], Some(h)).0,
             Fast::Score => scorer.resolve_scored(&rows[0], None).0,
         }

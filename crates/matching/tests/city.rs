@@ -322,3 +322,43 @@ fn city_links_do_not_depend_on_threads() {
         b1.iter().map(|b| b.num_rows()).sum::<usize>()
     );
 }
+
+/// Links handed out in pieces are the links of one run, in the same order
+/// and with the same counts, whatever the piece size.
+#[test]
+fn links_in_pieces_are_the_links_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    hedui_synth::generate(
+        &hedui_synth::CityConfig::new(1_500, 11),
+        dir.path(),
+        &|_| {},
+    )
+    .unwrap();
+    let city = load_city(dir.path());
+    let sources: Vec<&hedui_matching::Records> = city.sources.iter().collect();
+    let model = Model::train(&city.registry, &sources, MatchSettings::default()).unwrap();
+    for records in &sources {
+        let whole = model.resolve(&city.registry, records);
+        for piece in [1, 97, 1000] {
+            let mut links = Vec::new();
+            let mut counted = 0;
+            let summary = model
+                .resolve_chunked(&city.registry, records, piece, |l| {
+                    assert!(l.links.len() <= piece);
+                    assert_eq!(l.summary.records, l.links.len());
+                    counted += l.summary.methods.values().sum::<usize>();
+                    links.extend(l.links);
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+            assert_eq!(
+                links,
+                whole.links,
+                "{} in pieces of {piece}",
+                records.source()
+            );
+            assert_eq!(summary, whole.summary);
+            assert_eq!(counted, whole.links.len());
+        }
+    }
+}

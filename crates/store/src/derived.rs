@@ -88,36 +88,53 @@ impl Store {
         key: &str,
         batches: &[RecordBatch],
     ) -> Result<PathBuf> {
-        let dest = self.links_path(snapshot, key)?;
         let Some(first) = batches.first() else {
             return Err(Error::InvalidInput {
                 source_name: String::new(),
                 reason: "links need at least one (possibly empty) batch".into(),
             });
         };
+        let mut w = self.links_writer(snapshot, key, first.schema())?;
+        for b in batches {
+            w.write(b)?;
+        }
+        w.finish()
+    }
+
+    /// Starts writing the links of a snapshot under `key` piece by piece
+    /// (a source of tens of millions of records is linked in pieces):
+    /// nothing is visible until [`LinksWriter::finish`] publishes the whole
+    /// file; a writer dropped unfinished removes what it wrote.
+    pub fn links_writer(
+        &self,
+        snapshot: &SnapshotId,
+        key: &str,
+        schema: arrow::datatypes::SchemaRef,
+    ) -> Result<LinksWriter<'_>> {
+        let dest = self.links_path(snapshot, key)?;
         // Held shared while the file sits in tmp/, so that a sweep (which
         // takes the lock exclusively) never removes it half-written.
-        let _guard = self.lock.shared()?;
+        let guard = self.lock.shared()?;
         let tmp = self.tmp_path("links.parquet");
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .set_created_by("hedui".into())
             .build();
-        let result = (|| -> Result<()> {
-            let mut w = ArrowWriter::try_new(file, first.schema(), Some(props))
-                .map_err(|e| Error::parquet(&tmp, e))?;
-            for b in batches {
-                w.write(b).map_err(|e| Error::parquet(&tmp, e))?;
+        let writer = match ArrowWriter::try_new(file, schema, Some(props)) {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(Error::parquet(&tmp, e));
             }
-            let file = w.into_inner().map_err(|e| Error::parquet(&tmp, e))?;
-            file.sync_all().map_err(|e| Error::io(&tmp, e))
-        })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        self.publish(tmp, dest)
+        };
+        Ok(LinksWriter {
+            store: self,
+            writer: Some(writer),
+            tmp,
+            dest,
+            _guard: guard,
+        })
     }
 
     /// Reads the links of a snapshot under `key`, if they exist.
@@ -161,6 +178,62 @@ impl Store {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+}
+
+/// Links being written (see [`Store::links_writer`]).
+pub struct LinksWriter<'a> {
+    store: &'a Store,
+    writer: Option<ArrowWriter<File>>,
+    tmp: PathBuf,
+    dest: PathBuf,
+    _guard: fsutil::LockGuard,
+}
+
+impl std::fmt::Debug for LinksWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinksWriter")
+            .field("tmp", &self.tmp)
+            .field("dest", &self.dest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LinksWriter<'_> {
+    /// Appends a batch (of the schema the writer was opened with).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        match self.writer.as_mut() {
+            Some(w) => w.write(batch).map_err(|e| Error::parquet(&self.tmp, e)),
+            None => Err(Error::InvalidInput {
+                source_name: String::new(),
+                reason: "links writer already finished".into(),
+            }),
+        }
+    }
+
+    /// Closes, fsyncs and publishes the file; returns where it is.
+    pub fn finish(mut self) -> Result<PathBuf> {
+        let Some(w) = self.writer.take() else {
+            return Err(Error::InvalidInput {
+                source_name: String::new(),
+                reason: "links writer already finished".into(),
+            });
+        };
+        let file = w.into_inner().map_err(|e| Error::parquet(&self.tmp, e))?;
+        file.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
+        let tmp = std::mem::take(&mut self.tmp);
+        let dest = std::mem::take(&mut self.dest);
+        self.store.publish(tmp, dest)
+    }
+}
+
+impl Drop for LinksWriter<'_> {
+    fn drop(&mut self) {
+        // Unfinished (an error on the way): nothing half-written stays.
+        if !self.tmp.as_os_str().is_empty() {
+            self.writer = None;
+            let _ = std::fs::remove_file(&self.tmp);
         }
     }
 }

@@ -119,7 +119,7 @@ mod manifest;
 mod store;
 
 pub use catalog::{CATALOG_SCHEMA_VERSION, MIGRATIONS, SnapshotMeta};
-pub use derived::{ARTIFACTS_DIR, LINKS_DIR};
+pub use derived::{ARTIFACTS_DIR, LINKS_DIR, LinksWriter};
 pub use error::{Error, Result};
 pub use id::{MIN_PREFIX_LEN, SNAPSHOT_ID_LEN, SnapshotId};
 pub use input::SnapshotInput;

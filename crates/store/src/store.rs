@@ -734,6 +734,35 @@ impl Store {
         read_table(&self.snapshot_dir(id)?.join(ROWS_FILE))
     }
 
+    /// The accepted rows of a committed snapshot, in canonical order, one
+    /// batch at a time, with only the named columns (those the snapshot
+    /// has, in its column order; `None` for all): a reader of one
+    /// purpose never holds a 30-million-row extract whole.
+    pub fn rows_reader(
+        &self,
+        id: &SnapshotId,
+        columns: Option<&[&str]>,
+    ) -> Result<impl Iterator<Item = Result<RecordBatch>> + Send + use<>> {
+        let path = self.snapshot_dir(id)?.join(ROWS_FILE);
+        let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| Error::parquet(&path, e))?
+            .with_batch_size(READ_BATCH_ROWS);
+        let builder = match columns {
+            None => builder,
+            Some(names) => {
+                let schema = builder.parquet_schema();
+                let leaves: Vec<usize> = (0..schema.num_columns())
+                    .filter(|i| names.contains(&schema.column(*i).name()))
+                    .collect();
+                let mask = parquet::arrow::ProjectionMask::leaves(schema, leaves);
+                builder.with_projection(mask)
+            }
+        };
+        let reader = builder.build().map_err(|e| Error::parquet(&path, e))?;
+        Ok(reader.map(move |b| b.map_err(|e| Error::parquet(&path, e.into()))))
+    }
+
     /// The quarantined rows of a committed snapshot, in canonical order.
     pub fn read_quarantine(&self, id: &SnapshotId) -> Result<Vec<RecordBatch>> {
         read_table(&self.snapshot_dir(id)?.join(QUARANTINE_FILE))
