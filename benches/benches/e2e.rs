@@ -109,7 +109,8 @@ fn main() -> anyhow::Result<()> {
         hedui::check::load_and_store_requests(&store, &city.join("requests"))?;
     let t_requests = t.elapsed();
     let t = Instant::now();
-    let (outcomes, timings) = hedui::check::run_checks(
+    let writer = hedui::reports::ReportWriter::create(&dir.join("reports"))?;
+    let timings = hedui::check::run_checks_each(
         &store,
         &set,
         &request_snaps,
@@ -117,28 +118,27 @@ fn main() -> anyhow::Result<()> {
         None,
         &policies,
         None,
+        &|_, o| writer.write(&o),
     )?;
+    let summary = writer.finish()?;
     let t_check = t.elapsed();
-    let t = Instant::now();
-    hedui::reports::write_outcomes(&dir.join("reports"), &outcomes)?;
-    let t_write = t.elapsed();
     let df: f64 = timings
         .gather
         .queries
         .values()
         .map(|d| d.as_secs_f64())
         .sum();
-    let total = t_requests + t_check + t_write;
+    let total = t_requests + t_check;
     println!(
         "verify    {} households: {:.2} s = requests {:.2} + links (stored) {:.2} + DataFusion {:.2} + assemble {:.2} + policy and report {:.2} + writing {:.2}",
-        outcomes.len(),
+        summary["applications"],
         total.as_secs_f64(),
         t_requests.as_secs_f64(),
         timings.link.as_secs_f64(),
         df,
         timings.gather.assemble.as_secs_f64(),
-        timings.policy_and_report.as_secs_f64(),
-        t_write.as_secs_f64()
+        timings.policy_and_report().as_secs_f64(),
+        timings.sink().as_secs_f64()
     );
     drop(linker);
 

@@ -18,10 +18,32 @@ use rayon::prelude::*;
 /// Where a check's time went.
 #[derive(Debug, Default)]
 pub struct CheckTimings {
+    /// Choosing snapshots, preparing the matcher, linking what is new.
     pub link: Duration,
+    /// The engine's own split (DataFusion per source, assembling facts).
     pub gather: hedui_engine::Timings,
+    /// All of gathering, wall time.
     pub gather_total: Duration,
-    pub policy_and_report: Duration,
+    /// Policy, report and the sink (writing), run together in parallel:
+    /// wall time.
+    pub policy_report_and_sink: Duration,
+    /// Time spent inside the sink, summed over the threads.
+    pub sink_thread_time: Duration,
+}
+
+impl CheckTimings {
+    /// Wall time of policy and report alone: the parallel stage less the
+    /// sink's share of it (its thread time over the threads).
+    pub fn policy_and_report(&self) -> Duration {
+        let threads = rayon::current_num_threads().max(1) as u32;
+        self.policy_report_and_sink
+            .saturating_sub(self.sink_thread_time / threads)
+    }
+
+    /// Wall time of the sink's share (see [`CheckTimings::policy_and_report`]).
+    pub fn sink(&self) -> Duration {
+        self.policy_report_and_sink - self.policy_and_report()
+    }
 }
 
 /// The policies in use: the reference policy, or those of a folder.
@@ -129,7 +151,8 @@ pub fn link(
 }
 
 /// Runs the checks of `requests` over the chosen snapshots; `policy_hash`
-/// pins the policy version (a replay) instead of the one in force.
+/// pins the policy version (a replay) instead of the one in force. The
+/// outcomes come back in application order.
 pub fn run_checks(
     store: &Store,
     requests: &RequestSet,
@@ -139,11 +162,38 @@ pub fn run_checks(
     policies: &PolicySet,
     policy_hash: Option<&str>,
 ) -> Result<(Vec<Outcome>, CheckTimings)> {
+    let collected = Collect::default();
+    let timings = run_checks_each(
+        store,
+        requests,
+        request_snapshots,
+        selection,
+        model_hash,
+        policies,
+        policy_hash,
+        &|k, o| collected.push(k, o),
+    )?;
+    Ok((collected.into_sorted(), timings))
+}
+
+/// As [`run_checks`], handing each outcome to `sink` as soon as it is
+/// built (see [`check_linked_each`]).
+#[allow(clippy::too_many_arguments)]
+pub fn run_checks_each(
+    store: &Store,
+    requests: &RequestSet,
+    request_snapshots: &[SnapshotMeta],
+    selection: &Selection,
+    model_hash: Option<&str>,
+    policies: &PolicySet,
+    policy_hash: Option<&str>,
+    sink: &Sink<'_>,
+) -> Result<CheckTimings> {
     let t = Instant::now();
     let snapshots = hedui_engine::select(store, selection)?;
     let linker = link(store, &snapshots, model_hash)?;
     let link_time = t.elapsed();
-    let (outcomes, mut timings) = check_linked(
+    let mut timings = check_linked_each(
         store,
         requests,
         request_snapshots,
@@ -151,13 +201,38 @@ pub fn run_checks(
         &linker,
         policies,
         policy_hash,
+        sink,
     )?;
     timings.link = link_time;
-    Ok((outcomes, timings))
+    Ok(timings)
+}
+
+/// Where outcomes go as they are built: called from worker threads with
+/// the outcome's position in application order.
+pub type Sink<'a> = dyn Fn(usize, Outcome) -> Result<()> + Sync + 'a;
+
+/// Outcomes gathered from a [`Sink`], put back in application order.
+#[derive(Default)]
+struct Collect(std::sync::Mutex<Vec<(usize, Outcome)>>);
+
+impl Collect {
+    fn push(&self, k: usize, o: Outcome) -> Result<()> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((k, o));
+        Ok(())
+    }
+
+    fn into_sorted(self) -> Vec<Outcome> {
+        let mut v = self.0.into_inner().unwrap_or_else(|p| p.into_inner());
+        v.sort_by_key(|(k, _)| *k);
+        v.into_iter().map(|(_, o)| o).collect()
+    }
 }
 
 /// The checks of `requests` over `snapshots`, with the links `linker`
-/// names.
+/// names, in application order.
 pub fn check_linked(
     store: &Store,
     requests: &RequestSet,
@@ -167,6 +242,36 @@ pub fn check_linked(
     policies: &PolicySet,
     policy_hash: Option<&str>,
 ) -> Result<(Vec<Outcome>, CheckTimings)> {
+    let collected = Collect::default();
+    let timings = check_linked_each(
+        store,
+        requests,
+        request_snapshots,
+        snapshots,
+        linker,
+        policies,
+        policy_hash,
+        &|k, o| collected.push(k, o),
+    )?;
+    Ok((collected.into_sorted(), timings))
+}
+
+/// The checks of `requests` over `snapshots`: the facts of every
+/// household gathered in one set of queries, then the policy and the
+/// report of each household in parallel, each outcome handed to `sink` as
+/// soon as it is built and the household's facts dropped, so a batch
+/// never holds all its reports.
+#[allow(clippy::too_many_arguments)]
+pub fn check_linked_each(
+    store: &Store,
+    requests: &RequestSet,
+    request_snapshots: &[SnapshotMeta],
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+    linker: &Linker,
+    policies: &PolicySet,
+    policy_hash: Option<&str>,
+    sink: &Sink<'_>,
+) -> Result<CheckTimings> {
     let mut timings = CheckTimings::default();
 
     let t = Instant::now();
@@ -201,35 +306,46 @@ pub fn check_linked(
         None => None,
     };
     let t = Instant::now();
-    let outcomes: Vec<Outcome> = gathered
+    let sinking = std::sync::atomic::AtomicU64::new(0);
+    gathered
         .households
-        .par_iter()
-        .map(|h| match h {
-            Err(r) => Outcome::Error(error_report(&r.application_id, &r.code, &r.message)),
-            Ok(c) => {
-                let findings = match pinned {
-                    Some(v) => hedui_policy::evaluate(&c.household, v),
-                    None => hedui_policy::check(policies, &c.household),
-                };
-                let links: Vec<LinkEntry> = c
-                    .links
-                    .iter()
-                    .map(|l| LinkEntry {
-                        source: l.source.clone(),
-                        record_id: l.record_id.clone(),
-                        member: l.member.clone(),
-                        method: l.method.clone(),
-                        score: l.score,
-                        counted: l.counted,
-                        evidence: l.evidence.clone(),
-                    })
-                    .collect();
-                Outcome::of_check(&c.request.application_id, &findings, &links, &inputs)
-            }
-        })
-        .collect();
-    timings.policy_and_report = t.elapsed();
-    Ok((outcomes, timings))
+        .into_par_iter()
+        .enumerate()
+        .try_for_each(|(k, h)| {
+            let outcome = match h {
+                Err(r) => Outcome::Error(error_report(&r.application_id, &r.code, &r.message)),
+                Ok(c) => {
+                    let findings = match pinned {
+                        Some(v) => hedui_policy::evaluate(&c.household, v),
+                        None => hedui_policy::check(policies, &c.household),
+                    };
+                    let links: Vec<LinkEntry> = c
+                        .links
+                        .into_iter()
+                        .map(|l| LinkEntry {
+                            source: l.source,
+                            record_id: l.record_id,
+                            member: l.member,
+                            method: l.method,
+                            score: l.score,
+                            counted: l.counted,
+                            evidence: l.evidence,
+                        })
+                        .collect();
+                    Outcome::of_check(&c.request.application_id, &findings, links, &inputs)
+                }
+            };
+            let ts = Instant::now();
+            let r = sink(k, outcome);
+            sinking.fetch_add(
+                u64::try_from(ts.elapsed().as_nanos()).unwrap_or(u64::MAX),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            r
+        })?;
+    timings.policy_report_and_sink = t.elapsed();
+    timings.sink_thread_time = Duration::from_nanos(sinking.into_inner());
+    Ok(timings)
 }
 
 /// How far the determinations agree with those recomputed from the

@@ -100,8 +100,8 @@ pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
         &policies,
         None,
     )?;
-    hedui::reports::write_outcomes(&reports, &outcomes)?;
-    crate::verify::print_counts(&outcomes);
+    let summary = hedui::reports::write_outcomes(&reports, &outcomes)?;
+    crate::verify::print_counts(&summary);
     let agreement =
         hedui::check::truth_agreement(&store, &city, &requests, &request_snaps, &outcomes)?;
     println!(

@@ -12,7 +12,7 @@ use hedui_report::Outcome;
 use hedui_store::{SnapshotId, Store};
 
 use hedui::check;
-use hedui::reports::write_outcomes;
+use hedui::reports::ReportWriter;
 
 /// Options of `hedui verify`.
 #[derive(Debug, Args)]
@@ -45,41 +45,40 @@ pub(crate) struct ReplayArgs {
     reports: Vec<PathBuf>,
 }
 
-/// Counts of determinations and errors, for the terminal.
-pub(crate) fn print_counts(outcomes: &[Outcome]) {
-    let mut det: BTreeMap<String, usize> = BTreeMap::new();
-    let mut errors: BTreeMap<String, usize> = BTreeMap::new();
-    for o in outcomes {
-        match o {
-            Outcome::Report(r) => {
-                for d in &r.determinations {
-                    *det.entry(d.to_string()).or_default() += 1;
-                }
-            }
-            Outcome::Error(e) => *errors.entry(e.code.clone()).or_default() += 1,
-        }
-    }
-    let fmt = |m: &BTreeMap<String, usize>| {
-        m.iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+/// Counts of determinations and errors of a batch's summary, for the
+/// terminal.
+pub(crate) fn print_counts(summary: &serde_json::Value) {
+    let fmt = |key: &str| {
+        summary
+            .get(key)
+            .and_then(serde_json::Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, v)| v.as_u64().unwrap_or(0) > 0)
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
     };
-    println!("   determinations: {}", fmt(&det));
+    println!("   determinations: {}", fmt("determinations"));
+    let errors = fmt("error_codes");
     if !errors.is_empty() {
-        println!("   not checkable:  {}", fmt(&errors));
+        println!("   not checkable:  {errors}");
     }
 }
 
-/// `hedui verify`.
+/// `hedui verify`: each report written as soon as it is built.
 pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let store = Store::open(&args.data)
         .with_context(|| format!("opening the data directory {}", args.data.display()))?;
     let policies = check::policies(args.policies.as_deref())?;
     let (requests, request_snaps) = check::load_and_store_requests(&store, &args.requests)?;
-    let pb = crate::progress::spinner(format!("checking {} households", requests.requests.len()));
-    let (outcomes, t) = check::run_checks(
+    let total = requests.requests.len() + requests.rejected.len();
+    let pb = crate::progress::bar(total as u64, "checking households".into());
+    let writer = ReportWriter::create(&args.out)?;
+    let t = check::run_checks_each(
         &store,
         &requests,
         &request_snaps,
@@ -87,30 +86,36 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
         None,
         &policies,
         None,
+        &|_, o| {
+            writer.write(&o)?;
+            pb.inc(1);
+            Ok(())
+        },
     )?;
-    let tw = Instant::now();
-    write_outcomes(&args.out, &outcomes)?;
+    let summary = writer.finish()?;
     pb.finish_and_clear();
-    let reports = outcomes
-        .iter()
-        .filter(|o| matches!(o, Outcome::Report(_)))
-        .count();
+    let count = |k: &str| {
+        summary
+            .get(k)
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    };
     println!(
         "checked {} households: {} reports, {} not checkable, in {:.1} s",
-        outcomes.len(),
-        reports,
-        outcomes.len() - reports,
+        count("applications"),
+        count("reports"),
+        count("errors"),
         started.elapsed().as_secs_f64()
     );
-    print_counts(&outcomes);
+    print_counts(&summary);
     let queries: f64 = t.gather.queries.values().map(|d| d.as_secs_f64()).sum();
     println!(
         "   time: linking {:.2} s, DataFusion {:.2} s, assembling facts {:.2} s, policy + report {:.2} s, writing {:.2} s",
         t.link.as_secs_f64(),
         queries,
         t.gather.assemble.as_secs_f64(),
-        t.policy_and_report.as_secs_f64(),
-        tw.elapsed().as_secs_f64()
+        t.policy_and_report().as_secs_f64(),
+        t.sink().as_secs_f64()
     );
     println!(
         "   reports in {} (summary.json, <application_id>.json and .html)",

@@ -1059,9 +1059,12 @@ impl Model {
     ) -> Result<ResolveSummary, E> {
         let rows = &records.rows;
         let phi = outsider_rate(registry, rows, self.settings());
+        // Links by id are scored without the source context (it is
+        // measured on them); the rest with it.
+        let base = Scorer::new(self, registry, rows, phi);
         let mut scorer = Scorer::new(self, registry, rows, phi);
         // Step 1: which records an id links at once, and what is left.
-        let kinds: Vec<Kind> = rows.par_iter().map(|r| scorer.classify(r)).collect();
+        let kinds: Vec<Kind> = rows.par_iter().map(|r| base.classify(r)).collect();
         if self.settings().source_context {
             scorer.ctx = Some(build_context(registry, rows, &kinds));
         }
@@ -1099,7 +1102,7 @@ impl Model {
                     match kinds[i as usize] {
                         // classify and fast agree, so a linked record is
                         // done here.
-                        Kind::Linked(_) => match scorer.fast(rec) {
+                        Kind::Linked(_) => match base.fast(rec) {
                             Fast::Done(l) => (l, None),
                             Fast::Conflict(h) => scored(Some(h)),
                             Fast::Score => scored(None),

@@ -10,7 +10,7 @@ use hedui_policy::{
 };
 use serde_json::Value;
 
-use crate::canonical::{canonical_value_json, normalise_floats, round_float};
+use crate::canonical::{canonical_value_json, normalise_floats_in_place, round_float};
 use crate::report::{
     AssetExplain, AssetTestsReport, AssetsExplain, BenefitExplain, BusinessEntity, BusinessTest,
     ComparisonReport, ConditionReport, CountTest, DeterminationReport, ExactInt, ExcludedReport,
@@ -302,17 +302,11 @@ fn asset_tests(f: &Findings) -> (AssetTestsReport, AssetsExplain) {
     (report, explain)
 }
 
-fn link(l: &LinkEntry) -> LinkEntry {
-    LinkEntry {
-        source: l.source.clone(),
-        record_id: l.record_id.clone(),
-        member: l.member.clone(),
-        method: l.method.clone(),
-        // A non-finite score (a matcher bug) cannot be JSON: shown as 0.
-        score: round_float(l.score).unwrap_or(0.0),
-        counted: l.counted,
-        evidence: normalise_floats(&l.evidence),
-    }
+fn link(mut l: LinkEntry) -> LinkEntry {
+    // A non-finite score (a matcher bug) cannot be JSON: shown as 0.
+    l.score = round_float(l.score).unwrap_or(0.0);
+    normalise_floats_in_place(&mut l.evidence);
+    l
 }
 
 /// Builds the report of one household from the policy's findings, the
@@ -324,7 +318,7 @@ fn link(l: &LinkEntry) -> LinkEntry {
 /// id and as_of); floats are rounded to 6 decimals. The same findings,
 /// links and inputs give the same canonical bytes and the same
 /// `report_hash`, whatever order the records came in.
-pub fn build(findings: &Findings, links: &[LinkEntry], inputs: &ReportInputs) -> Report {
+pub fn build(findings: &Findings, links: Vec<LinkEntry>, inputs: &ReportInputs) -> Report {
     let f = findings;
     let (asset_report, asset_explain) = asset_tests(f);
 
@@ -354,7 +348,7 @@ pub fn build(findings: &Findings, links: &[LinkEntry], inputs: &ReportInputs) ->
         ))
     });
 
-    let mut links: Vec<LinkEntry> = links.iter().map(link).collect();
+    let mut links: Vec<LinkEntry> = links.into_iter().map(link).collect();
     links.sort_by(|a, b| {
         (&a.source, &a.record_id, &a.member, &a.method)
             .cmp(&(&b.source, &b.record_id, &b.member, &b.method))

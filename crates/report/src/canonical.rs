@@ -58,6 +58,22 @@ pub fn normalise_floats(value: &Value) -> Value {
     }
 }
 
+/// [`normalise_floats`] in place: no copy of the value.
+pub fn normalise_floats_in_place(value: &mut Value) {
+    match value {
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+            *value = n
+                .as_f64()
+                .and_then(round_float)
+                .and_then(Number::from_f64)
+                .map_or(Value::Null, Value::Number);
+        }
+        Value::Array(a) => a.iter_mut().for_each(normalise_floats_in_place),
+        Value::Object(o) => o.values_mut().for_each(normalise_floats_in_place),
+        _ => {}
+    }
+}
+
 /// The canonical text of any JSON value (see the module docs).
 pub fn canonical_value_json(value: &Value) -> String {
     let mut out = String::new();
@@ -65,10 +81,41 @@ pub fn canonical_value_json(value: &Value) -> String {
     out
 }
 
-fn write_str(out: &mut String, s: &str) {
-    // serde_json's string escaping is fixed: `"`, `\`, and control
-    // characters (`\n`, `\u001f`, …); all else verbatim.
-    out.push_str(&Value::String(s.to_owned()).to_string());
+/// Writes `s` as a JSON string, escaped exactly as `serde_json` escapes
+/// it: `"` and `\\`, the control characters with a short form (`\b`,
+/// `\t`, `\n`, `\f`, `\r`), every other control character as `\u00xx`
+/// (lower-case hex); everything else verbatim.
+pub fn write_escaped(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x09 => "\\t",
+            0x0A => "\\n",
+            0x0C => "\\f",
+            0x0D => "\\r",
+            0x00..=0x1F => "",
+            _ => continue,
+        };
+        // Only ASCII bytes end a run, so `start..i` is on char bounds.
+        out.push_str(&s[start..i]);
+        if short.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xF)]));
+        } else {
+            out.push_str(short);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 fn write_value(out: &mut String, value: &Value) {
@@ -85,7 +132,7 @@ fn write_value(out: &mut String, value: &Value) {
                 }
             }
         }
-        Value::String(s) => write_str(out, s),
+        Value::String(s) => write_escaped(out, s),
         Value::Array(a) => {
             out.push('[');
             for (i, v) in a.iter().enumerate() {
@@ -104,7 +151,7 @@ fn write_value(out: &mut String, value: &Value) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_str(out, k);
+                write_escaped(out, k);
                 out.push(':');
                 write_value(out, &o[k]);
             }
@@ -131,7 +178,9 @@ pub fn content_hash(value: &Value) -> String {
 /// written to `<application_id>.json`. The hash covers the same object
 /// with `report_hash` removed ([`content_hash`]).
 pub fn canonical_json(report: &Report) -> String {
-    canonical_value_json(&report.to_value())
+    // Only strings, integers, booleans, floats and string-keyed maps:
+    // cannot fail. The same bytes as `canonical_value_json(&report.to_value())`.
+    crate::canonical_ser::to_canonical(report, None).expect("a report serialises to JSON")
 }
 
 /// Whether a stored report's `report_hash` is the blake3 of the canonical

@@ -90,7 +90,7 @@
 //!     matcher_hash: "cd34".into(),
 //!     engine_version: "0.1.0".into(),
 //! };
-//! let report = build(&findings, &[], &inputs);
+//! let report = build(&findings, vec![], &inputs);
 //! assert_eq!(report.determinations, ["dibao", "tekun_candidate"]);
 //! assert_eq!(report.per_capita_income_fen, Some(50_000));
 //!
@@ -102,6 +102,7 @@
 
 mod build;
 pub mod canonical;
+mod canonical_ser;
 mod diff;
 pub mod error;
 mod html;
@@ -111,6 +112,7 @@ mod report;
 
 pub use build::{NOTICE_EN, NOTICE_ZH, build};
 pub use canonical::{canonical_json, canonical_value_json, content_hash, verify_hash};
+pub use canonical_ser::{CanonicalError, to_canonical};
 pub use diff::{Difference, diff};
 pub use error::{Error, Result};
 pub use html::{escape, html, scrub_ids};

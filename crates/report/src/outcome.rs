@@ -93,7 +93,7 @@ impl Outcome {
     pub fn of_check(
         application_id: &str,
         result: &hedui_policy::Result<Findings>,
-        links: &[LinkEntry],
+        links: Vec<LinkEntry>,
         inputs: &ReportInputs,
     ) -> Outcome {
         match result {

@@ -321,5 +321,5 @@ pub(crate) fn inputs() -> ReportInputs {
 
 /// The report of a household with its links and the standard inputs.
 pub(crate) fn report_of(h: &Household) -> Report {
-    build(&check(h), &links_for(h), &inputs())
+    build(&check(h), links_for(h), &inputs())
 }

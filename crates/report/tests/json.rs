@@ -383,7 +383,7 @@ fn canonical_bytes_do_not_depend_on_input_record_order() {
     links.rotate_left(7);
     let mut inp = inputs();
     inp.snapshots.reverse();
-    let other = build(&check(&shuffled), &links, &inp);
+    let other = build(&check(&shuffled), links, &inp);
     assert_eq!(canonical_json(&other), reference);
 }
 
@@ -407,7 +407,7 @@ fn link_scores_are_rounded_to_six_decimals() {
             l.score += 1e-12;
         }
     }
-    assert_eq!(canonical_json(&build(&check(&h), &links, &inputs())), json);
+    assert_eq!(canonical_json(&build(&check(&h), links, &inputs())), json);
 }
 
 #[test]
@@ -478,7 +478,7 @@ fn the_hash_verifies_and_changes_with_any_figure() {
     inp.engine_version = "0.1.1".to_owned();
     let other = build(
         &check(&dibao_household()),
-        &links_for(&dibao_household()),
+        links_for(&dibao_household()),
         &inp,
     );
     assert_ne!(other.report_hash, r.report_hash);
@@ -538,7 +538,7 @@ fn the_files_a_batch_writes_read_back() {
         Outcome::of_check(
             "APP-2026-0003",
             &hedui_policy::check(&hedui_policy::PolicySet::reference(), &kindless_household()),
-            &[],
+            vec![],
             &inputs(),
         ),
     ];

@@ -67,3 +67,55 @@ proptest! {
         prop_assert!(scrubbed.contains("530302********"));
     }
 }
+
+proptest! {
+    /// Strings are escaped byte for byte as serde_json escapes them.
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them(s in any::<String>()) {
+        let mut out = String::new();
+        hedui_report::canonical::write_escaped(&mut out, &s);
+        prop_assert_eq!(out, serde_json::to_string(&s).unwrap());
+    }
+
+    /// The direct writer gives the bytes of the `Value` path for any value
+    /// (control characters, floats, nesting, key order included).
+    #[test]
+    fn the_direct_writer_matches_the_value_path(v in json_value(), s in "\\PC{0,8}|[\\x00-\\x1f]{1,4}") {
+        let mut v = v;
+        if let Value::Object(o) = &mut v {
+            o.insert(s.clone(), Value::String(s));
+        }
+        prop_assert_eq!(
+            hedui_report::to_canonical(&v, None).unwrap(),
+            canonical_value_json(&v)
+        );
+    }
+}
+
+/// On whole reports: the direct writer and the direct hash give the bytes
+/// and the hash of the `Value` path, for every report the golden cases of
+/// the repository hold (every determination and flag).
+#[test]
+fn the_direct_writer_matches_the_value_path_on_every_golden_report() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/golden");
+    let mut seen = 0;
+    for case in std::fs::read_dir(&root).unwrap() {
+        let expected = case.unwrap().path().join("expected");
+        let Ok(files) = std::fs::read_dir(&expected) else {
+            continue;
+        };
+        for f in files {
+            let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+            let Ok(hedui_report::Outcome::Report(r)) = hedui_report::Outcome::from_json(&text)
+            else {
+                continue;
+            };
+            let value = r.to_value();
+            assert_eq!(r.to_json(), canonical_value_json(&value));
+            assert_eq!(r.content_hash(), content_hash(&value));
+            assert_eq!(r.to_json(), text.trim_end());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 40, "only {seen} golden reports found");
+}

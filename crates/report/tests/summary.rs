@@ -15,7 +15,7 @@ fn counts_per_determination_flag_and_error_with_each_hash() {
     let error = Outcome::of_check(
         &kindless.application_id,
         &hedui_policy::check(&PolicySet::reference(), &kindless),
-        &links_for(&kindless),
+        links_for(&kindless),
         &inputs(),
     );
     let outcomes = vec![
