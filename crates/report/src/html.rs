@@ -68,59 +68,75 @@ footer { margin-top: 6mm; border-top: 0.2mm solid #999; padding-top: 2mm; font-s
 
 /// Whether `run` looks like an identity number: 15 to 18 characters, all
 /// digits but for an optional final `X`.
-fn id_like(run: &[char]) -> bool {
+fn id_like(run: &[u8]) -> bool {
     (15..=18).contains(&run.len())
-        && run[..run.len() - 1].iter().all(char::is_ascii_digit)
+        && run[..run.len() - 1].iter().all(u8::is_ascii_digit)
         && run
             .last()
-            .is_some_and(|c| c.is_ascii_digit() || *c == 'X' || *c == 'x')
+            .is_some_and(|c| c.is_ascii_digit() || *c == b'X' || *c == b'x')
+}
+
+fn id_char(b: u8) -> bool {
+    b.is_ascii_digit() || b == b'X' || b == b'x'
+}
+
+/// Appends `text` to `out` with every standalone id-like run masked,
+/// passing each other piece through `put`. Works on bytes: the runs are
+/// ASCII, and a byte of a multi-byte character is never ASCII, so run
+/// bounds fall on character bounds.
+fn scrub_into(out: &mut String, text: &str, put: fn(&mut String, &str)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut plain = 0;
+    while i < bytes.len() {
+        if !id_char(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && id_char(bytes[i]) {
+            i += 1;
+        }
+        let bounded = (start == 0 || !bytes[start - 1].is_ascii_alphanumeric())
+            && (i == bytes.len() || !bytes[i].is_ascii_alphanumeric());
+        if bounded && id_like(&bytes[start..i]) {
+            put(out, &text[plain..start]);
+            out.push_str(&mask(&text[start..i]));
+            plain = i;
+        }
+    }
+    put(out, &text[plain..]);
 }
 
 /// Masks every standalone id-like run of `text` (see the module docs).
 pub fn scrub_ids(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_ascii_digit() || c == 'X' || c == 'x' {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_ascii_digit() || chars[i] == 'X' || chars[i] == 'x')
-            {
-                i += 1;
-            }
-            let run = &chars[start..i];
-            let bounded = (start == 0 || !chars[start - 1].is_ascii_alphanumeric())
-                && (i == chars.len() || !chars[i].is_ascii_alphanumeric());
-            let run_text: String = run.iter().collect();
-            if bounded && id_like(run) {
-                out.push_str(&mask(&run_text));
-            } else {
-                out.push_str(&run_text);
-            }
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
+    scrub_into(&mut out, text, |o, s| o.push_str(s));
     out
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    let mut plain = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[plain..i]);
+        out.push_str(entity);
+        plain = i + 1;
+    }
+    out.push_str(&text[plain..]);
 }
 
 /// Escapes text for HTML (after masking id-like runs).
 pub fn escape(text: &str) -> String {
-    let text = scrub_ids(text);
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    let mut out = String::with_capacity(text.len() + 8);
+    scrub_into(&mut out, text, escape_into);
     out
 }
 

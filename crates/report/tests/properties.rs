@@ -119,3 +119,47 @@ fn the_direct_writer_matches_the_value_path_on_every_golden_report() {
     }
     assert!(seen >= 40, "only {seen} golden reports found");
 }
+
+/// The plain reference of `escape`: mask over chars, then entity-escape.
+fn escape_reference(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let idc = |c: char| c.is_ascii_digit() || c == 'X' || c == 'x';
+    let mut scrubbed = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if idc(chars[i]) {
+            let start = i;
+            while i < chars.len() && idc(chars[i]) {
+                i += 1;
+            }
+            let run: String = chars[start..i].iter().collect();
+            let bounded = (start == 0 || !chars[start - 1].is_ascii_alphanumeric())
+                && (i == chars.len() || !chars[i].is_ascii_alphanumeric());
+            let n = run.len();
+            let id_like = (15..=18).contains(&n)
+                && run[..n - 1].bytes().all(|b| b.is_ascii_digit())
+                && idc(run.chars().last().unwrap_or(' '));
+            if bounded && id_like {
+                scrubbed.push_str(&hedui_model::id::mask(&run));
+            } else {
+                scrubbed.push_str(&run);
+            }
+        } else {
+            scrubbed.push(chars[i]);
+            i += 1;
+        }
+    }
+    scrubbed
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+proptest! {
+    #[test]
+    fn escape_is_mask_then_entities(text in "([0-9]{14,19}|[xX]|[张伟&<>\"' a-z]|5303021981012141[0-9][0-9xX]){0,8}") {
+        prop_assert_eq!(hedui_report::escape(&text), escape_reference(&text));
+    }
+}
