@@ -611,22 +611,23 @@ pub async fn gather(
                         record: rec,
                     });
                 }
-                let mut evidence: serde_json::Value =
-                    serde_json::from_str(expl.value(i)).unwrap_or(serde_json::Value::Null);
-                if let serde_json::Value::Object(o) = &mut evidence {
-                    o.insert(
-                        "id".into(),
-                        opt_str(id_raw, i).map(Into::into).unwrap_or_default(),
-                    );
-                    o.insert(
-                        "name".into(),
-                        opt_str(name_raw, i).map(Into::into).unwrap_or_default(),
-                    );
+                let (id, name) = (opt_str(id_raw, i), opt_str(name_raw, i));
+                // A link by id (and name) is explained by that: its
+                // waterfall stays with the stored links. Every other link
+                // carries the matcher's whole explanation, with what the
+                // record carried.
+                let evidence = if meth == Method::Exact.code() || meth == Method::Upgraded.code() {
+                    exact_evidence(id, name)
                 } else {
-                    evidence = serde_json::json!({
-                        "id": opt_str(id_raw, i), "name": opt_str(name_raw, i)
-                    });
-                }
+                    match serde_json::from_str(expl.value(i)) {
+                        Ok(serde_json::Value::Object(mut o)) => {
+                            o.insert("id".into(), id.map(Into::into).unwrap_or_default());
+                            o.insert("name".into(), name.map(Into::into).unwrap_or_default());
+                            serde_json::Value::Object(o)
+                        }
+                        _ => serde_json::json!({"id": id, "name": name}),
+                    }
+                };
                 links[owner[mi]].push(LinkedRecord {
                     source: source.clone(),
                     record_id: rid.value(i).to_owned(),
@@ -680,6 +681,15 @@ pub async fn gather(
         households,
         timings,
     })
+}
+
+/// The evidence of a record linked by its id: what it carried.
+fn exact_evidence(id: Option<&str>, name: Option<&str>) -> serde_json::Value {
+    let mut o = serde_json::Map::new();
+    o.insert("id".into(), id.map(Into::into).unwrap_or_default());
+    o.insert("id_relation".into(), "equal".into());
+    o.insert("name".into(), name.map(Into::into).unwrap_or_default());
+    serde_json::Value::Object(o)
 }
 
 fn app_id(h: &std::result::Result<CheckFacts, Rejected>) -> &str {

@@ -66,8 +66,13 @@ pub struct LinkEntry {
     /// Whether the record counts in the member's figures (`possible`:
     /// never).
     pub counted: bool,
-    /// The per-field evidence behind the score (the matcher's
-    /// explanation), as JSON.
+    /// What the record carried (`id`, `name`) and why it was placed. A
+    /// record linked by its id (`exact`, `upgraded`) says just that
+    /// (`"id_relation": "equal"`); every other link carries the matcher's
+    /// whole explanation — prior, per-field levels and weights, the
+    /// alternatives — the match-weight waterfall a reviewer reads. (The
+    /// waterfall of an id link, the same for all of a person's records,
+    /// stays in the stored links.)
     pub evidence: Value,
 }
 
