@@ -63,15 +63,17 @@ fn main() -> anyhow::Result<()> {
     let store = Store::open(dir.join("data"))?;
     let t = Instant::now();
     let mut rows = 0;
-    let ingested = !store.list(None)?.is_empty();
+    // Per source: a run cut off half-way through ingest resumes.
+    let mut ingested = true;
     for table in tables::ALL
         .iter()
-        .filter(|_| !ingested)
+        .filter(|t| store.newest(t.name).ok().flatten().is_none())
         .filter(|t| t.kind == TableKind::Department)
     {
         let path = city
             .join("extracts")
             .join(format!("{}.parquet", table.name));
+        ingested = false;
         let n = hedui_sources::load_file(table, &path)?;
         rows += n.accepted + n.quarantined;
         store.commit(SnapshotInput {

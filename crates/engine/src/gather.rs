@@ -127,29 +127,52 @@ fn columns_of(source: &str) -> (&'static [&'static str], bool) {
     }
 }
 
-/// The SQL of one source over every household.
-fn source_query(source: &str) -> String {
+/// The SQL of one source over every household. Links by id (`exact`,
+/// `upgraded`: nearly all of them) are read without their explanation,
+/// the rest with it — with filter pushdown on, the Parquet reader decodes
+/// the explanation only for the rows that need it. `declared`: whether
+/// any member's valid id is nobody's in the registry (the branch that
+/// takes their records by id is left out otherwise).
+fn source_query(source: &str, declared: bool) -> String {
     let (cols, monthly) = columns_of(source);
     let extra: String = cols.iter().map(|c| format!(", r.\"{c}\"")).collect();
-    let window = if monthly {
-        " AND r.\"period\" >= m.window_from AND r.\"period\" < m.window_end"
-    } else {
-        ""
+    let window = |m: &str| {
+        if monthly {
+            format!(" AND r.\"period\" >= {m}.window_from AND r.\"period\" < {m}.window_end")
+        } else {
+            String::new()
+        }
     };
-    format!(
-        "SELECT m.member_idx, l.method, l.counted, l.match_probability AS score, l.explanation, \
+    let linked = format!(
+        "WITH lk AS ( \
+           SELECT m.member_idx, m.window_from, m.window_end, l.record_id, l.method, l.counted, \
+                  l.match_probability AS score, CAST(NULL AS VARCHAR) AS explanation \
+           FROM members m JOIN \"l_{source}\" l ON l.person_id = m.person_id \
+           WHERE m.in_registry AND l.method IN ('exact', 'upgraded') \
+           UNION ALL \
+           SELECT m.member_idx, m.window_from, m.window_end, l.record_id, l.method, l.counted, \
+                  l.match_probability AS score, l.explanation \
+           FROM members m JOIN \"l_{source}\" l ON l.person_id = m.person_id \
+           WHERE m.in_registry AND l.method NOT IN ('exact', 'upgraded')) \
+         SELECT lk.member_idx, lk.method, lk.counted, lk.score, lk.explanation, \
                 r.record_id, r.id_raw, r.name_raw{extra} \
-         FROM members m \
-         JOIN \"l_{source}\" l ON l.person_id = m.person_id \
-         JOIN \"s_{source}\" r ON r.record_id = l.record_id \
-         WHERE m.in_registry{window} \
+         FROM lk JOIN \"s_{source}\" r ON r.record_id = lk.record_id \
+         WHERE true{}",
+        window("lk")
+    );
+    if !declared {
+        return linked;
+    }
+    format!(
+        "{linked} \
          UNION ALL \
          SELECT m.member_idx, 'declared' AS method, true AS counted, CAST(1.0 AS DOUBLE) AS score, \
                 '{{}}' AS explanation, r.record_id, r.id_raw, r.name_raw{extra} \
          FROM members m \
          JOIN \"s_{source}\" r ON r.id_number = m.person_id \
          JOIN \"l_{source}\" l ON l.record_id = r.record_id \
-         WHERE NOT m.in_registry AND l.method = 'unlinked'{window}"
+         WHERE NOT m.in_registry AND l.method = 'unlinked'{}",
+        window("m")
     )
 }
 
@@ -491,7 +514,14 @@ pub async fn gather(
         .execution
         .parquet
         .schema_force_view_types = false;
+    // Predicates evaluated while decoding: a column is decoded only for
+    // the rows that pass (the explanations of the few non-id links).
+    config.options_mut().execution.parquet.pushdown_filters = true;
+    config.options_mut().execution.parquet.reorder_filters = true;
+    // `VARCHAR` in the SQL is Utf8 too, the type of the canonical schema.
+    config.options_mut().sql_parser.map_string_types_to_utf8view = false;
     let ctx = SessionContext::new_with_config(config);
+    let declared = placed.iter().flatten().any(|p| !p.in_registry);
     ctx.register_batch("members", batch)
         .map_err(df("members"))?;
     for (source, meta) in snapshots {
@@ -572,7 +602,7 @@ pub async fn gather(
     for source in snapshots.keys().filter(|s| *s != "hukou") {
         let t = Instant::now();
         let out = ctx
-            .sql(&source_query(source))
+            .sql(&source_query(source, declared))
             .await
             .map_err(df(source.as_str()))?
             .collect()

@@ -5,11 +5,12 @@
 //! A report of a household with a few hundred records is some ten
 //! thousand JSON nodes; building, cloning and dropping them as a `Value`
 //! cost more than the policy itself. This writer serialises straight into
-//! text; objects (structs and maps) are the only place it buffers: each
-//! member is written into its own string and the members are then sorted
-//! by key bytes, as the canonical form requires. A key given twice keeps
-//! its last value, as `serde_json`'s maps do. Tests hold it to the `Value`
-//! path on every golden report.
+//! one buffer. An object's members are written where they come, and their
+//! byte ranges noted; only an object whose keys did not come in sorted
+//! order (a struct whose fields are not declared alphabetically) has its
+//! members cut out and put back sorted by key bytes, as the canonical form
+//! requires. A key given twice keeps its last value, as `serde_json`'s
+//! maps do. Tests hold it to the `Value` path on every golden report.
 
 use std::fmt::Write as _;
 
@@ -143,46 +144,59 @@ impl ser::SerializeTupleVariant for Seq<'_> {
     }
 }
 
-/// An object being written: its members, each as (escaped key, value
-/// text), sorted at the end.
+/// An object being written straight into `out`: where it starts, and
+/// each member's key and byte range (`"key":value`, without the comma).
 struct Obj<'a> {
     out: &'a mut String,
-    members: Vec<(String, String)>,
+    start: usize,
+    members: Vec<(std::borrow::Cow<'static, str>, usize, usize)>,
+    in_order: bool,
     pending_key: Option<String>,
     skip: Option<&'static str>,
     close_variant: bool,
 }
 
 impl Obj<'_> {
-    fn member<T: Serialize + ?Sized>(&mut self, key: String, v: &T) -> R {
-        if self.skip == Some(key.as_str()) {
+    fn member<T: Serialize + ?Sized>(&mut self, key: std::borrow::Cow<'static, str>, v: &T) -> R {
+        if self.skip == Some(&*key) {
             return Ok(());
         }
-        let mut text = String::new();
-        v.serialize(Canon::nested(&mut text))?;
-        self.members.push((key, text));
+        if let Some((last, _, _)) = self.members.last() {
+            if last.as_bytes() >= key.as_bytes() {
+                self.in_order = false;
+            }
+            self.out.push(',');
+        }
+        let from = self.out.len();
+        write_escaped(self.out, &key);
+        self.out.push(':');
+        v.serialize(Canon::nested(self.out))?;
+        let to = self.out.len();
+        self.members.push((key, from, to));
         Ok(())
     }
 
     fn finish(mut self) -> R {
-        // Sorted by key bytes; of equal keys the last given wins.
-        self.members
-            .sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        self.out.push('{');
-        let n = self.members.len();
-        let mut first = true;
-        for i in 0..n {
-            if i + 1 < n && self.members[i].0 == self.members[i + 1].0 {
-                continue;
+        if !self.in_order {
+            // Sorted by key bytes (stable: of equal keys the last given
+            // wins), then written again in that order.
+            let tail = self.out.split_off(self.start);
+            let base = self.start;
+            self.members
+                .sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            let n = self.members.len();
+            let mut first = true;
+            for i in 0..n {
+                if i + 1 < n && self.members[i].0 == self.members[i + 1].0 {
+                    continue;
+                }
+                if !first {
+                    self.out.push(',');
+                }
+                first = false;
+                let (_, from, to) = &self.members[i];
+                self.out.push_str(&tail[from - base..to - base]);
             }
-            if !first {
-                self.out.push(',');
-            }
-            first = false;
-            let (k, v) = &self.members[i];
-            write_escaped(self.out, k);
-            self.out.push(':');
-            self.out.push_str(v);
         }
         self.out.push('}');
         if self.close_variant {
@@ -204,7 +218,7 @@ impl ser::SerializeMap for Obj<'_> {
             .pending_key
             .take()
             .ok_or_else(|| CanonicalError("a map value without its key".into()))?;
-        self.member(key, v)
+        self.member(key.into(), v)
     }
     fn end(self) -> R {
         self.finish()
@@ -215,7 +229,7 @@ impl ser::SerializeStruct for Obj<'_> {
     type Ok = ();
     type Error = CanonicalError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> R {
-        self.member(key.to_owned(), v)
+        self.member(key.into(), v)
     }
     fn end(self) -> R {
         self.finish()
@@ -226,7 +240,7 @@ impl ser::SerializeStructVariant for Obj<'_> {
     type Ok = ();
     type Error = CanonicalError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> R {
-        self.member(key.to_owned(), v)
+        self.member(key.into(), v)
     }
     fn end(self) -> R {
         self.finish()
@@ -258,7 +272,7 @@ impl<'a> ser::Serializer for Canon<'a> {
         self.serialize_i64(i64::from(v))
     }
     fn serialize_i64(self, v: i64) -> R {
-        let _ = write!(self.out, "{v}");
+        self.out.push_str(itoa::Buffer::new().format(v));
         Ok(())
     }
     fn serialize_i128(self, v: i128) -> R {
@@ -281,7 +295,7 @@ impl<'a> ser::Serializer for Canon<'a> {
         self.serialize_u64(u64::from(v))
     }
     fn serialize_u64(self, v: u64) -> R {
-        let _ = write!(self.out, "{v}");
+        self.out.push_str(itoa::Buffer::new().format(v));
         Ok(())
     }
     fn serialize_u128(self, v: u128) -> R {
@@ -382,9 +396,13 @@ impl<'a> ser::Serializer for Canon<'a> {
         })
     }
     fn serialize_map(self, len: Option<usize>) -> Result<Obj<'a>, CanonicalError> {
+        self.out.push('{');
+        let start = self.out.len();
         Ok(Obj {
             out: self.out,
+            start,
             members: Vec::with_capacity(len.unwrap_or(0)),
+            in_order: true,
             pending_key: None,
             skip: self.skip,
             close_variant: false,
@@ -402,10 +420,13 @@ impl<'a> ser::Serializer for Canon<'a> {
     ) -> Result<Obj<'a>, CanonicalError> {
         self.out.push('{');
         write_escaped(self.out, variant);
-        self.out.push(':');
+        self.out.push_str(":{");
+        let start = self.out.len();
         Ok(Obj {
             out: self.out,
+            start,
             members: Vec::with_capacity(len),
+            in_order: true,
             pending_key: None,
             skip: None,
             close_variant: true,
