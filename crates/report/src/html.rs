@@ -348,6 +348,11 @@ impl<'a> Page<'a> {
         self.out.push_str(s);
     }
 
+    /// Appends formatted text without an intermediate string.
+    fn pushf(&mut self, args: std::fmt::Arguments<'_>) {
+        let _ = std::fmt::Write::write_fmt(&mut self.out, args);
+    }
+
     /// A member named and masked: `张伟（530302********123X）`, escaped.
     fn who(&self, id: &str) -> String {
         match self.names.get(id) {
@@ -400,7 +405,7 @@ impl<'a> Page<'a> {
         for pair in rows.chunks(2) {
             self.push("<tr>");
             for (k, v) in pair {
-                self.push(&format!("<th>{k}</th><td>{v}</td>"));
+                self.pushf(format_args!("<th>{k}</th><td>{v}</td>"));
             }
             self.push("</tr>");
         }
@@ -408,7 +413,7 @@ impl<'a> Page<'a> {
         let more = NOTICE_ZH
             .split_once('。')
             .map_or(NOTICE_ZH, |(_, rest)| rest);
-        self.push(&format!(
+        self.pushf(format_args!(
             "<section class=\"notice\"><p>本报告为核对结果，供审核确认参考，不是救助决定。</p><p class=\"more\">{}</p></section>",
             escape(more)
         ));
@@ -428,7 +433,7 @@ impl<'a> Page<'a> {
             self.push("符合的认定：");
         }
         for d in holding {
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<span class=\"badge\">{}</span>",
                 escape(label(DETERMINATIONS, d))
             ));
@@ -457,9 +462,9 @@ impl<'a> Page<'a> {
             }
             None => "无计入家庭人口的成员，不计算月人均收入。".to_owned(),
         };
-        self.push(&format!("<p>{p}</p>"));
+        self.pushf(format_args!("<p>{p}</p>"));
         match r.benefit_fen {
-            Some(b) => self.push(&format!(
+            Some(b) => self.pushf(format_args!(
                 "<p>低保月救助金额（差额救助，含特殊成员增发）：<b>{} 元</b>。</p>",
                 yuan(b)
             )),
@@ -467,20 +472,20 @@ impl<'a> Page<'a> {
         }
         for s in &r.single_person {
             let who = self.who(&s.id_number);
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<p>单人户低保：{who}，月救助金额 <b>{} 元</b>。</p>",
                 yuan(s.benefit_fen)
             ));
         }
         let failed = r.asset_tests_failed();
         if !failed.is_empty() {
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<p>财产核对未通过：<span class=\"fail\">{}</span>。</p>",
                 failed.join("、")
             ));
         }
         if !r.flags.is_empty() {
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<p>疑点 {} 项，须人工复核（见第七部分）。</p>",
                 r.flags.len()
             ));
@@ -504,7 +509,7 @@ impl<'a> Page<'a> {
                 s if s == m.id_status => format!("无效（{s}）"),
                 s => s.to_owned(),
             };
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<tr><td>{}</td><td class=\"code\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
                 escape(&m.name),
                 escape(&mask(&m.id_number)),
@@ -521,7 +526,7 @@ impl<'a> Page<'a> {
 
     fn member_income(&mut self, m: &MemberReport) {
         let who = self.who(&m.id_number);
-        self.push(&format!("<h3>{who}</h3>"));
+        self.pushf(format_args!("<h3>{who}</h3>"));
         let silent = m.months.iter().all(|mo| {
             mo.records.is_empty()
                 && mo.imputed.is_none()
@@ -539,7 +544,7 @@ impl<'a> Page<'a> {
                 .all(|x| *x == 0)
         });
         if silent && m.excluded_income.is_empty() {
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<p>核对期间（{} 个月）未查到该成员的收入记录，各月各项收入均为 0.00 元。</p>",
                 m.months.len()
             ));
@@ -576,19 +581,19 @@ impl<'a> Page<'a> {
                     escape(&format!("推算（{}）", label(IMPUTED, &i.from)))
                 },
             );
-            self.push(&format!("<tr><td class=\"m\">{}</td>", mo.month));
+            self.pushf(format_args!("<tr><td class=\"m\">{}</td>", mo.month));
             for x in v {
-                self.push(&format!("<td class=\"n\">{}</td>", yuan(x)));
+                self.pushf(format_args!("<td class=\"n\">{}</td>", yuan(x)));
             }
-            self.push(&format!("<td>{imputed}</td></tr>"));
+            self.pushf(format_args!("<td>{imputed}</td></tr>"));
         }
         self.push("<tr class=\"total\"><td>合计</td>");
         for x in tot {
-            self.push(&format!("<td class=\"n\">{}</td>", yuan(x)));
+            self.pushf(format_args!("<td class=\"n\">{}</td>", yuan(x)));
         }
         self.push("<td></td></tr></tbody></table>");
         if !imputed_notes.is_empty() {
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<p class=\"muted\">工资推算：当月无个税工资记录，按缴费基数推算，属线索性证据，弱于个税记录。{}</p>",
                 escape(
                     &imputed_notes
@@ -599,14 +604,14 @@ impl<'a> Page<'a> {
                 )
             ));
         }
-        self.push(&format!(
+        self.pushf(format_args!(
             "<p>期间净收入合计：<b>{} 元</b>（单位：元；月净收入 = 各项收入 − 转移性支出 − 就业成本，可为负数）。</p>",
             yuan_opt(m.window_net_fen)
         ));
         if !m.excluded_income.is_empty() {
             self.push("<p>不计入收入的项目：</p><table><thead><tr><th>月份</th><th>来源</th><th>记录编号</th><th>原因</th><th class=\"n\">金额（元）</th></tr></thead><tbody>");
             for e in &m.excluded_income {
-                self.push(&format!(
+                self.pushf(format_args!(
                     "<tr><td>{}</td><td>{}</td><td class=\"code\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
                     e.month,
                     escape(label(SOURCES, &e.source)),
@@ -630,7 +635,7 @@ impl<'a> Page<'a> {
         }
         for m in r.members.iter().filter(|m| !m.counted) {
             let who = self.who(&m.id_number);
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<p class=\"muted\">{who} 不计入家庭人口，其记录不计入家庭收入。</p>"
             ));
         }
@@ -659,7 +664,7 @@ impl<'a> Page<'a> {
             ("低保标准 S", format!("{} 元/人·月", yuan(r.standard_fen))),
         ];
         for (k, v) in rows {
-            self.push(&format!("<tr><th>{k}</th><td class=\"n\">{v}</td></tr>"));
+            self.pushf(format_args!("<tr><th>{k}</th><td class=\"n\">{v}</td></tr>"));
         }
         self.push("</tbody></table></div><p class=\"muted\">与标准的比较均按整数进行、不先做除法（如 P &lt; S 即 W &lt; 月数 × S × n），见第五部分。</p>");
         self.push(&trace_html(&inc.trace));
@@ -708,7 +713,7 @@ impl<'a> Page<'a> {
             ),
         ];
         for (code, value, limit, pass, records) in rows {
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
                 label(ASSET_TESTS, code),
                 value,
@@ -725,7 +730,7 @@ impl<'a> Page<'a> {
             ("vehicles", &e.vehicles),
             ("business", &e.business),
         ] {
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<tr><td>{}</td><td class=\"code\">{}<br>{}</td><td class=\"cmp\">{}</td></tr>",
                 label(ASSET_TESTS, code),
                 escape(&x.expr),
@@ -741,7 +746,7 @@ impl<'a> Page<'a> {
             for b in &a.business.entities {
                 let role = BusinessRole::parse(&b.role).map_or(b.role.as_str(), |r| r.label_zh());
                 let who = self.who(&b.member);
-                self.push(&format!(
+                self.pushf(format_args!(
                     "<tr><td>{who}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"code\">{}</td></tr>",
                     escape(b.entity_name.as_deref().unwrap_or("—")),
                     escape(role),
@@ -760,7 +765,7 @@ impl<'a> Page<'a> {
     fn conditions_table(&mut self, conditions: &[ConditionReport]) {
         self.push("<table class=\"fixed\"><colgroup><col style=\"width:19%\"><col style=\"width:34%\"><col style=\"width:22%\"><col style=\"width:11%\"><col style=\"width:14%\"></colgroup><thead><tr><th>条件</th><th>规则</th><th class=\"n\">整数比较</th><th>结果</th><th>依据记录</th></tr></thead><tbody>");
         for c in conditions {
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<tr><td>{}</td><td class=\"code\">{}</td><td class=\"cmp\">{}</td><td>{}</td><td>{}</td></tr>",
                 escape(label(CONDITIONS, &c.name)),
                 escape(&c.expr),
@@ -775,7 +780,7 @@ impl<'a> Page<'a> {
     }
 
     fn determination(&mut self, d: &DeterminationReport) {
-        self.push(&format!(
+        self.pushf(format_args!(
             "<div class=\"det\"><h3>{} {}</h3>",
             escape(label(DETERMINATIONS, &d.code)),
             holds_cell(d.holds)
@@ -785,7 +790,7 @@ impl<'a> Page<'a> {
         }
         for m in &d.members {
             let who = self.who(&m.member);
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<div class=\"keep\"><p>成员 {who}：{}</p>",
                 if m.holds {
                     "<span class=\"ok\">符合</span>"
@@ -805,7 +810,7 @@ impl<'a> Page<'a> {
                         .as_deref()
                         .map(|m| format!("（{}）", self.who(m)))
                         .unwrap_or_default();
-                    self.push(&format!(
+                    self.pushf(format_args!(
                         "<li>{}：{}{member}</li>",
                         escape(label(DETERMINATIONS, &f.determination)),
                         escape(label(CONDITIONS, &f.condition))
@@ -833,7 +838,7 @@ impl<'a> Page<'a> {
         self.push("<section><h2>六、救助金额</h2>");
         match &r.explain.benefit {
             Some(b) => {
-                self.push(&format!(
+                self.pushf(format_args!(
                     "<p>低保月救助金额：<b>{} 元</b>（精确值 {} / {} 分，四舍五入一次到分）。</p>",
                     yuan(b.amount_fen),
                     b.numerator.0,
@@ -846,7 +851,7 @@ impl<'a> Page<'a> {
         }
         for b in &r.explain.single_person {
             let who = b.member.as_deref().map(|m| self.who(m)).unwrap_or_default();
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<h3>单人户低保：{who}</h3><p>月救助金额：<b>{} 元</b>（精确值 {} / {} 分）。</p>",
                 yuan(b.amount_fen),
                 b.numerator.0,
@@ -867,7 +872,7 @@ impl<'a> Page<'a> {
         for s in members {
             let reasons: Vec<&str> = s.reasons.iter().map(|x| label(SPECIAL, x)).collect();
             let who = self.who(&s.member);
-            self.push(&format!("<li>{who}：{}</li>", escape(&reasons.join("、"))));
+            self.pushf(format_args!("<li>{who}：{}</li>", escape(&reasons.join("、"))));
         }
         self.push("</ul>");
     }
@@ -914,7 +919,7 @@ impl<'a> Page<'a> {
                 note.push_str(&escape(&details.join("；")));
                 note.push_str("</span>");
             }
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<tr><td>{}</td><td>{who}</td><td>{note}</td><td>{}</td></tr>",
                 escape(label(FLAGS, &f.code)),
                 records_html(&f.evidence)
@@ -949,7 +954,7 @@ impl<'a> Page<'a> {
         self.push("<table class=\"fixed\"><colgroup><col style=\"width:22%\"><col style=\"width:17%\"><col style=\"width:14%\"><col style=\"width:6%\"><col style=\"width:6%\"><col style=\"width:35%\"></colgroup><thead><tr><th>成员</th><th>来源</th><th>关联方式</th><th>计入</th><th class=\"n\">记录数</th><th>记录编号</th></tr></thead><tbody>");
         for ((_, member, source, method, counted), ids) in &groups {
             let who = self.who(member);
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<tr><td>{who}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"code\">{}</td></tr>",
                 escape(label(SOURCES, source)),
                 escape(label(METHODS, method)),
@@ -971,7 +976,7 @@ impl<'a> Page<'a> {
                 let mut lines = Vec::new();
                 evidence_lines("", &l.evidence, &mut lines);
                 let who = self.who(&l.member);
-                self.push(&format!(
+                self.pushf(format_args!(
                     "<tr><td>{}</td><td class=\"code\">{}</td><td>{who}</td><td>{}<br>计入：{}</td><td class=\"n\">{:.6}</td><td class=\"code\">{}</td></tr>",
                     escape(label(SOURCES, &l.source)),
                     escape(&l.record_id),
@@ -1075,7 +1080,7 @@ impl<'a> Page<'a> {
         }
         self.push("<table class=\"fixed\"><colgroup><col style=\"width:18%\"><col style=\"width:7%\"><col style=\"width:75%\"></colgroup><thead><tr><th>来源</th><th class=\"n\">记录数</th><th>记录编号（用途）</th></tr></thead><tbody>");
         for (source, items) in &by_source {
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                 escape(label(SOURCES, source)),
                 items.len(),
@@ -1090,7 +1095,7 @@ impl<'a> Page<'a> {
         let i = &r.inputs;
         self.push("<section><h2>十、核对依据</h2><table><thead><tr><th>数据来源</th><th>快照编号</th><th>数据截至</th></tr></thead><tbody>");
         for s in &i.snapshots {
-            self.push(&format!(
+            self.pushf(format_args!(
                 "<tr><td>{}</td><td class=\"code\">{}</td><td>{}</td></tr>",
                 escape(label(SOURCES, &s.source)),
                 escape(&s.id),
@@ -1131,14 +1136,14 @@ impl<'a> Page<'a> {
             ),
         ];
         for (k, v) in rows {
-            self.push(&format!("<tr><th>{k}</th><td>{v}</td></tr>"));
+            self.pushf(format_args!("<tr><th>{k}</th><td>{v}</td></tr>"));
         }
         self.push("</tbody></table><p class=\"muted\">报告哈希为报告 JSON 规范形式（不含 report_hash 本身）的 blake3 值；以同样的快照、政策版本、匹配设置和引擎版本复算，得到相同的报告与哈希。</p></section>");
     }
 
     fn footer(&mut self) {
         let r = self.report;
-        self.push(&format!(
+        self.pushf(format_args!(
             "<footer>核对报告 {} · 报告哈希 <span class=\"code\">{}</span><br>本报告为核对结果，供审核确认参考，不是救助决定。身份证号码已作脱敏处理。</footer>",
             escape(&r.application_id),
             escape(&r.report_hash)
@@ -1172,7 +1177,7 @@ impl Report {
 /// escaped, every identity number masked.
 pub fn html(report: &Report) -> String {
     let mut page = Page::new(report);
-    page.push(&format!(
+    page.pushf(format_args!(
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>核对报告 {}</title><style>{}</style></head><body><main class=\"page\">",
         escape(&report.application_id),
         CSS
