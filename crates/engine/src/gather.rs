@@ -31,6 +31,7 @@ use hedui_policy::{
     RecordRef, SocialInsuranceFact, TaxFact, VehicleFact,
 };
 use hedui_store::{ROWS_FILE, SnapshotMeta, Store};
+use rayon::prelude::*;
 
 use crate::cols::{Cols, days, opt_date, opt_fen, opt_month, opt_str};
 use crate::error::{Result, df};
@@ -454,6 +455,109 @@ fn add_fact(source: &str, c: &Cols<'_>, i: usize, m: &mut Member) -> Result<()> 
     Ok(())
 }
 
+/// The facts and links of one result batch of a department source.
+struct BatchFacts {
+    /// Scratch members holding only this batch's facts, by member index.
+    members: BTreeMap<usize, Member>,
+    /// The batch's links in row order, by member index.
+    links: Vec<(usize, LinkedRecord)>,
+}
+
+/// Turns one result batch into facts and links (see [`add_fact`]).
+fn batch_facts(source: &str, b: &RecordBatch, members: &[Member]) -> Result<BatchFacts> {
+    let c = Cols::new(b, source);
+    let (idx, method, counted, score, expl) = (
+        c.i64("member_idx")?,
+        c.str("method")?,
+        c.bool("counted")?,
+        c.f64("score")?,
+        c.str("explanation")?,
+    );
+    let (rid, id_raw, name_raw) = (c.str("record_id")?, c.str("id_raw")?, c.str("name_raw")?);
+    let mut part = BatchFacts {
+        members: BTreeMap::new(),
+        links: Vec::with_capacity(b.num_rows()),
+    };
+    for i in 0..b.num_rows() {
+        let mi = idx.value(i) as usize;
+        let Some(declared) = members.get(mi) else {
+            continue;
+        };
+        let m = part
+            .members
+            .entry(mi)
+            .or_insert_with(|| Member::new(String::new(), String::new(), declared.relation));
+        let meth = method.value(i);
+        let is_counted = counted.value(i);
+        let rec = rref(source, rid.value(i));
+        if is_counted {
+            add_fact(source, &c, i, m)?;
+        } else {
+            m.link_flags.push(LinkFlag {
+                kind: LinkFlagKind::PossibleMatch,
+                record: rec.clone(),
+            });
+        }
+        if meth == Method::IdConflict.code() {
+            m.link_flags.push(LinkFlag {
+                kind: LinkFlagKind::IdConflict,
+                record: rec,
+            });
+        }
+        let (id, name) = (opt_str(id_raw, i), opt_str(name_raw, i));
+        // A link by id (and name) is explained by that: its waterfall
+        // stays with the stored links. Every other link carries the
+        // matcher's whole explanation, with what the record carried.
+        let evidence = if meth == Method::Exact.code() || meth == Method::Upgraded.code() {
+            exact_evidence(id, name)
+        } else {
+            match serde_json::from_str(expl.value(i)) {
+                Ok(serde_json::Value::Object(mut o)) => {
+                    o.insert("id".into(), id.map(Into::into).unwrap_or_default());
+                    o.insert("name".into(), name.map(Into::into).unwrap_or_default());
+                    serde_json::Value::Object(o)
+                }
+                _ => serde_json::json!({"id": id, "name": name}),
+            }
+        };
+        part.links.push((
+            mi,
+            LinkedRecord {
+                source: source.to_owned(),
+                record_id: rid.value(i).to_owned(),
+                member: declared.id_number.clone(),
+                method: meth.to_owned(),
+                score: if score.is_valid(i) {
+                    score.value(i)
+                } else {
+                    0.0
+                },
+                counted: is_counted,
+                evidence,
+            },
+        ));
+    }
+    Ok(part)
+}
+
+/// Appends a scratch member's facts to the member's.
+fn absorb(m: &mut Member, s: Member) {
+    m.deaths.extend(s.deaths);
+    m.disability.extend(s.disability);
+    m.tax.extend(s.tax);
+    m.social_insurance.extend(s.social_insurance);
+    m.housing_fund.extend(s.housing_fund);
+    m.assets.bank.extend(s.assets.bank);
+    m.assets.securities.extend(s.assets.securities);
+    m.assets.insurance.extend(s.assets.insurance);
+    m.assets.property.extend(s.assets.property);
+    m.assets.vehicles.extend(s.assets.vehicles);
+    m.assets.business.extend(s.assets.business);
+    m.expenses.extend(s.expenses);
+    m.staff.extend(s.staff);
+    m.link_flags.extend(s.link_flags);
+}
+
 use arrow::array::Array;
 
 /// Gathers the facts of every request (see the module docs).
@@ -610,67 +714,19 @@ pub async fn gather(
             .map_err(df(source.as_str()))?;
         timings.queries.insert(source.clone(), t.elapsed());
         let ta = Instant::now();
-        for b in &out {
-            let c = Cols::new(b, source);
-            let (idx, method, counted, score, expl) = (
-                c.i64("member_idx")?,
-                c.str("method")?,
-                c.bool("counted")?,
-                c.f64("score")?,
-                c.str("explanation")?,
-            );
-            let (rid, id_raw, name_raw) =
-                (c.str("record_id")?, c.str("id_raw")?, c.str("name_raw")?);
-            for i in 0..b.num_rows() {
-                let mi = idx.value(i) as usize;
-                let m = &mut members[mi];
-                let meth = method.value(i);
-                let is_counted = counted.value(i);
-                let rec = rref(source, rid.value(i));
-                if is_counted {
-                    add_fact(source, &c, i, m)?;
-                } else {
-                    m.link_flags.push(LinkFlag {
-                        kind: LinkFlagKind::PossibleMatch,
-                        record: rec.clone(),
-                    });
-                }
-                if meth == Method::IdConflict.code() {
-                    m.link_flags.push(LinkFlag {
-                        kind: LinkFlagKind::IdConflict,
-                        record: rec,
-                    });
-                }
-                let (id, name) = (opt_str(id_raw, i), opt_str(name_raw, i));
-                // A link by id (and name) is explained by that: its
-                // waterfall stays with the stored links. Every other link
-                // carries the matcher's whole explanation, with what the
-                // record carried.
-                let evidence = if meth == Method::Exact.code() || meth == Method::Upgraded.code() {
-                    exact_evidence(id, name)
-                } else {
-                    match serde_json::from_str(expl.value(i)) {
-                        Ok(serde_json::Value::Object(mut o)) => {
-                            o.insert("id".into(), id.map(Into::into).unwrap_or_default());
-                            o.insert("name".into(), name.map(Into::into).unwrap_or_default());
-                            serde_json::Value::Object(o)
-                        }
-                        _ => serde_json::json!({"id": id, "name": name}),
-                    }
-                };
-                links[owner[mi]].push(LinkedRecord {
-                    source: source.clone(),
-                    record_id: rid.value(i).to_owned(),
-                    member: m.id_number.clone(),
-                    method: meth.to_owned(),
-                    score: if score.is_valid(i) {
-                        score.value(i)
-                    } else {
-                        0.0
-                    },
-                    counted: is_counted,
-                    evidence,
-                });
+        // Each batch turned into facts in parallel (a scratch member per
+        // member it touches), then merged in batch order: the same facts
+        // in the same order as one pass would give.
+        let parts = out
+            .par_iter()
+            .map(|b| batch_facts(source, b, &members))
+            .collect::<Result<Vec<_>>>()?;
+        for part in parts {
+            for (mi, scratch) in part.members {
+                absorb(&mut members[mi], scratch);
+            }
+            for (mi, l) in part.links {
+                links[owner[mi]].push(l);
             }
         }
         t_assemble += ta.elapsed();

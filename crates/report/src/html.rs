@@ -664,7 +664,9 @@ impl<'a> Page<'a> {
             ("低保标准 S", format!("{} 元/人·月", yuan(r.standard_fen))),
         ];
         for (k, v) in rows {
-            self.pushf(format_args!("<tr><th>{k}</th><td class=\"n\">{v}</td></tr>"));
+            self.pushf(format_args!(
+                "<tr><th>{k}</th><td class=\"n\">{v}</td></tr>"
+            ));
         }
         self.push("</tbody></table></div><p class=\"muted\">与标准的比较均按整数进行、不先做除法（如 P &lt; S 即 W &lt; 月数 × S × n），见第五部分。</p>");
         self.push(&trace_html(&inc.trace));
@@ -872,7 +874,10 @@ impl<'a> Page<'a> {
         for s in members {
             let reasons: Vec<&str> = s.reasons.iter().map(|x| label(SPECIAL, x)).collect();
             let who = self.who(&s.member);
-            self.pushf(format_args!("<li>{who}：{}</li>", escape(&reasons.join("、"))));
+            self.pushf(format_args!(
+                "<li>{who}：{}</li>",
+                escape(&reasons.join("、"))
+            ));
         }
         self.push("</ul>");
     }
