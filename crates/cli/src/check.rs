@@ -329,7 +329,7 @@ pub fn check_linked_each(
                             method: l.method,
                             score: l.score,
                             counted: l.counted,
-                            evidence: l.evidence,
+                            evidence: l.evidence.into_value(),
                         })
                         .collect();
                     Outcome::of_check(&c.request.application_id, &findings, links, &inputs)

@@ -55,7 +55,41 @@ pub struct LinkedRecord {
     /// Whether it counts (a `possible` match never does).
     pub counted: bool,
     /// What the record carried and why it was placed.
-    pub evidence: serde_json::Value,
+    pub evidence: Evidence,
+}
+
+/// A link's evidence. A record linked by its id — nearly all of a
+/// batch's tens of millions — keeps just what it carried, and becomes
+/// JSON only when its household's report is built.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Evidence {
+    /// Linked by its id (and name): the id and name it carried.
+    Id {
+        /// The id as the record carried it.
+        id: Option<String>,
+        /// The name as the record carried it.
+        name: Option<String>,
+    },
+    /// Any other evidence (the matcher's explanation and what the record
+    /// carried), as JSON.
+    Json(serde_json::Value),
+}
+
+impl Evidence {
+    /// The report's JSON of the evidence: for a link by id, `id`,
+    /// `id_relation: "equal"` and `name`.
+    pub fn into_value(self) -> serde_json::Value {
+        match self {
+            Evidence::Json(v) => v,
+            Evidence::Id { id, name } => {
+                let mut o = serde_json::Map::new();
+                o.insert("id".into(), id.map(Into::into).unwrap_or_default());
+                o.insert("id_relation".into(), "equal".into());
+                o.insert("name".into(), name.map(Into::into).unwrap_or_default());
+                serde_json::Value::Object(o)
+            }
+        }
+    }
 }
 
 /// One household ready for the policy.
@@ -239,8 +273,10 @@ fn place_members(requests: &[Request], linker: &Linker) -> Vec<Vec<Placed>> {
                                 method: l.method.code().to_owned(),
                                 score: l.match_probability.unwrap_or(1.0),
                                 counted: true,
-                                evidence: serde_json::from_str(l.explanation())
-                                    .unwrap_or(serde_json::Value::Null),
+                                evidence: Evidence::Json(
+                                    serde_json::from_str(l.explanation())
+                                        .unwrap_or(serde_json::Value::Null),
+                                ),
                             }),
                         },
                         _ => Placed {
@@ -509,16 +545,19 @@ fn batch_facts(source: &str, b: &RecordBatch, members: &[Member]) -> Result<Batc
         // stays with the stored links. Every other link carries the
         // matcher's whole explanation, with what the record carried.
         let evidence = if meth == Method::Exact.code() || meth == Method::Upgraded.code() {
-            exact_evidence(id, name)
+            Evidence::Id {
+                id: id.map(str::to_owned),
+                name: name.map(str::to_owned),
+            }
         } else {
-            match serde_json::from_str(expl.value(i)) {
+            Evidence::Json(match serde_json::from_str(expl.value(i)) {
                 Ok(serde_json::Value::Object(mut o)) => {
                     o.insert("id".into(), id.map(Into::into).unwrap_or_default());
                     o.insert("name".into(), name.map(Into::into).unwrap_or_default());
                     serde_json::Value::Object(o)
                 }
                 _ => serde_json::json!({"id": id, "name": name}),
-            }
+            })
         };
         part.links.push((
             mi,
@@ -697,7 +736,7 @@ pub async fn gather(
             method: "exact".into(),
             score: 1.0,
             counted: true,
-            evidence: serde_json::json!({"registry": "hukou", "name": facts.name}),
+            evidence: Evidence::Json(serde_json::json!({"registry": "hukou", "name": facts.name})),
         });
         m.hukou = Some(facts);
     }
@@ -767,15 +806,6 @@ pub async fn gather(
         households,
         timings,
     })
-}
-
-/// The evidence of a record linked by its id: what it carried.
-fn exact_evidence(id: Option<&str>, name: Option<&str>) -> serde_json::Value {
-    let mut o = serde_json::Map::new();
-    o.insert("id".into(), id.map(Into::into).unwrap_or_default());
-    o.insert("id_relation".into(), "equal".into());
-    o.insert("name".into(), name.map(Into::into).unwrap_or_default());
-    serde_json::Value::Object(o)
 }
 
 fn app_id(h: &std::result::Result<CheckFacts, Rejected>) -> &str {

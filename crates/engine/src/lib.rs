@@ -31,7 +31,7 @@ pub mod requests;
 pub mod select;
 
 pub use error::{Error, Result};
-pub use gather::{CheckFacts, Gathered, LinkedRecord, Timings, gather};
+pub use gather::{CheckFacts, Evidence, Gathered, LinkedRecord, Timings, gather};
 pub use link::{Linker, ensure_links, load_model, prepare};
 pub use requests::{DeclaredMember, Rejected, Request, RequestSet, load_requests};
 pub use select::{Selection, select};
