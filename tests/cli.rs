@@ -403,3 +403,4 @@ mod verify {
 
 #[path = "golden.rs"]
 mod golden;
+mod server;

@@ -1,8 +1,6 @@
-//! The library half of the `hedui` binary: the check pipeline shared by
-//! `hedui verify`, `hedui replay`, `hedui demo` and the end-to-end
-//! benchmark — requests stored as snapshots, snapshots chosen, records
-//! linked, facts gathered with DataFusion, the policy applied, reports
-//! built and written.
+//! The library half of the `hedui` binary. The check pipeline shared by
+//! `hedui verify`, `hedui replay`, `hedui demo`, the server and the
+//! end-to-end benchmark lives in `hedui-server` and is re-exported here
+//! under its old paths (`hedui::check`, `hedui::reports`).
 
-pub mod check;
-pub mod reports;
+pub use hedui_server::{check, reports};

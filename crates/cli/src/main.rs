@@ -9,6 +9,7 @@ mod demo;
 mod gen_city;
 mod ingest;
 mod progress;
+mod serve;
 mod verify;
 
 use std::path::PathBuf;
@@ -39,6 +40,14 @@ enum Command {
     Replay(verify::ReplayArgs),
     /// The whole job on the embedded default: a synthetic city, ingested; prints where everything is.
     Demo(demo::DemoArgs),
+    /// The gRPC server (health and reflection included).
+    Serve(serve::ServeArgs),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(serve::AuditCommand),
+    /// Bearer tokens.
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
 }
 
 /// Parses `YYYY-MM-DD` for clap.
@@ -51,14 +60,45 @@ pub(crate) fn default_data_dir() -> PathBuf {
     PathBuf::from("hedui-data")
 }
 
-fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HEDUI_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+/// Crates whose debug and trace output carries query values (DataFusion
+/// logs pushed-down predicates: the ids of a batch's members; h2 and hyper
+/// log headers: bearer tokens). Their events below INFO are dropped,
+/// whatever `HEDUI_LOG` asks: no log line may hold an id number.
+const VALUE_LOGGING_CRATES: &[&str] = &[
+    "datafusion",
+    "parquet",
+    "arrow",
+    "sqlparser",
+    "h2",
+    "hyper",
+    "tonic",
+    "tower",
+];
+
+/// Logging to stderr, filtered by `HEDUI_LOG` (default `warn`).
+fn init_logging() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let env = tracing_subscriber::EnvFilter::try_from_env("HEDUI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let no_values = tracing_subscriber::filter::filter_fn(|meta| {
+        let t = meta.target();
+        let valued = VALUE_LOGGING_CRATES.iter().any(|c| t.starts_with(c));
+        !(valued && *meta.level() > tracing::Level::INFO)
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(env)
+                .with_filter(no_values),
         )
-        .with_writer(std::io::stderr)
         .init();
+}
+
+fn main() -> ExitCode {
+    init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Gen(a) => gen_city::run(&a),
@@ -67,6 +107,9 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify::run(&a),
         Command::Replay(a) => verify::replay(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Serve(a) => serve::serve(&a),
+        Command::Audit(a) => serve::audit(&a),
+        Command::Token(a) => serve::token(&a),
     };
     match result {
         Ok(code) => code,

@@ -33,6 +33,23 @@ pub const MIGRATIONS: &[&str] = &[
         ingested_at     TEXT    NOT NULL
     ) STRICT;
     CREATE INDEX snapshots_by_source ON snapshots (source, as_of, seq);",
+    // 2: the audit log (see `audit.rs`).
+    "CREATE TABLE audit (
+        seq                INTEGER PRIMARY KEY,
+        at                 TEXT    NOT NULL,
+        caller             TEXT    NOT NULL,
+        role               TEXT    NOT NULL,
+        action             TEXT    NOT NULL,
+        outcome            TEXT    NOT NULL,
+        purpose            TEXT    NOT NULL,
+        authorization_ref  TEXT    NOT NULL,
+        application_id     TEXT    NOT NULL,
+        person_hashes      TEXT    NOT NULL,
+        report_hash        TEXT    NOT NULL,
+        detail             TEXT    NOT NULL,
+        prev               TEXT    NOT NULL,
+        hash               TEXT    NOT NULL
+    ) STRICT;",
 ];
 
 /// The catalog schema version this build writes (`PRAGMA user_version`).
@@ -160,13 +177,13 @@ impl Catalog {
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent
         // (every change is a transaction), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn err(&self, e: rusqlite::Error) -> Error {
+    pub(crate) fn err(&self, e: rusqlite::Error) -> Error {
         Error::Catalog {
             path: self.path.clone(),
             source: e,

@@ -24,6 +24,7 @@
 //!   catalog.sqlite                  SQLite, WAL: table `snapshots`; later jobs and audit log
 //!   lock                            advisory lock: commits shared, sweep exclusive
 //!   open.lock                       advisory lock: opening the catalog takes turns
+//!   audit.key, audit.head           the audit log's secret key and newest entry (see `Store::audit_verify`)
 //!   tmp/<pid>-<nanos>-<n>/          commits in progress (swept on open)
 //!   snapshots/<source>/<id>/
 //!     rows.parquet                  accepted rows, sorted by (id_number nulls last, record_id)
@@ -108,6 +109,7 @@
 //! # }
 //! ```
 
+mod audit;
 pub mod canonical;
 mod catalog;
 mod derived;
@@ -118,6 +120,7 @@ mod input;
 mod manifest;
 mod store;
 
+pub use audit::{AUDIT_HEAD_FILE, AUDIT_KEY_FILE, AuditCheck, AuditEntry, AuditEvent, GENESIS};
 pub use catalog::{CATALOG_SCHEMA_VERSION, MIGRATIONS, SnapshotMeta};
 pub use derived::{ARTIFACTS_DIR, LINKS_DIR, LinksWriter};
 pub use error::{Error, Result};

@@ -140,7 +140,7 @@ pub enum FailMode {
 #[derive(Debug)]
 pub struct Store {
     root: PathBuf,
-    catalog: Catalog,
+    pub(crate) catalog: Catalog,
     pub(crate) lock: DirLock,
 }
 

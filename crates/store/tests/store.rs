@@ -1795,3 +1795,112 @@ mod derived {
         assert!(store.put_artifact("", "k", b"x").is_err());
     }
 }
+
+mod audit {
+    use hedui_store::{AuditEvent, GENESIS, Store};
+
+    fn event(n: usize) -> AuditEvent {
+        AuditEvent {
+            caller: format!("client-{n}"),
+            role: "verify".into(),
+            action: "verify".into(),
+            outcome: "ok".into(),
+            purpose: "review".into(),
+            authorization_ref: format!("SQ-{n}"),
+            application_id: format!("A{n}"),
+            person_hashes: vec![],
+            report_hash: "r".into(),
+            detail: String::new(),
+        }
+    }
+
+    fn exec(dir: &std::path::Path, sql: &str) {
+        let conn = rusqlite::Connection::open(dir.join("catalog.sqlite")).unwrap();
+        conn.execute_batch(sql).unwrap();
+    }
+
+    #[test]
+    fn the_chain_verifies_and_any_change_breaks_it_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let empty = store.audit_verify().unwrap();
+        assert_eq!(
+            (empty.entries, empty.head.as_str(), empty.broken),
+            (0, GENESIS, None)
+        );
+        let mut last = String::new();
+        for n in 1..=5 {
+            let e = store.audit_append(event(n)).unwrap();
+            assert_eq!(e.seq, n as i64);
+            if n > 1 {
+                assert_eq!(e.prev, last);
+            }
+            last = e.hash;
+        }
+        let ok = store.audit_verify().unwrap();
+        assert_eq!((ok.entries, ok.broken), (5, None));
+        assert_eq!(ok.head, last);
+        drop(store);
+
+        // Altered content.
+        exec(
+            dir.path(),
+            "UPDATE audit SET authorization_ref = 'forged' WHERE seq = 3",
+        );
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.audit_verify().unwrap().broken.unwrap().0, 3);
+        drop(store);
+        exec(
+            dir.path(),
+            "UPDATE audit SET authorization_ref = 'SQ-3' WHERE seq = 3",
+        );
+        assert!(
+            Store::open(dir.path())
+                .unwrap()
+                .audit_verify()
+                .unwrap()
+                .broken
+                .is_none()
+        );
+
+        // A deleted middle entry, then one cut off the end.
+        let copy = tempfile::tempdir().unwrap();
+        for f in ["catalog.sqlite", "catalog.sqlite-wal", "audit.head"] {
+            if dir.path().join(f).is_file() {
+                std::fs::copy(dir.path().join(f), copy.path().join(f)).unwrap();
+            }
+        }
+        exec(dir.path(), "DELETE FROM audit WHERE seq = 2");
+        let broken = Store::open(dir.path())
+            .unwrap()
+            .audit_verify()
+            .unwrap()
+            .broken
+            .unwrap();
+        assert_eq!(broken.0, 3, "{broken:?}");
+        exec(copy.path(), "DELETE FROM audit WHERE seq = 5");
+        let broken = Store::open(copy.path())
+            .unwrap()
+            .audit_verify()
+            .unwrap()
+            .broken
+            .unwrap();
+        assert!(broken.1.contains("cut off"), "{broken:?}");
+    }
+
+    #[test]
+    fn person_hashes_are_keyed_per_data_directory() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (sa, sb) = (
+            Store::open(a.path()).unwrap(),
+            Store::open(b.path()).unwrap(),
+        );
+        let id = "530302198101214112";
+        let h = sa.person_hash(id).unwrap();
+        assert_eq!(h, sa.person_hash(id).unwrap());
+        assert_eq!(h, Store::open(a.path()).unwrap().person_hash(id).unwrap());
+        assert_ne!(h, sb.person_hash(id).unwrap());
+        assert_ne!(h, blake3::hash(id.as_bytes()).to_hex().to_string());
+        assert!(!h.contains(id));
+    }
+}

@@ -97,7 +97,18 @@ pub fn load_and_store_requests(
 ) -> Result<(RequestSet, Vec<SnapshotMeta>)> {
     let apps = hedui_sources::load_file(&tables::applications::SPEC, &find(dir, "applications")?)?;
     let members = hedui_sources::load_file(&tables::members::SPEC, &find(dir, "members")?)?;
-    let set = hedui_engine::requests::from_normalised(&apps, &members)?;
+    store_requests(store, &apps, &members)
+}
+
+/// Stores normalised `applications` and `members` tables as snapshots
+/// and returns the requests with the snapshots that hold them (a file
+/// batch, or one household sent to the server: the same path).
+pub fn store_requests(
+    store: &Store,
+    apps: &Normalised,
+    members: &Normalised,
+) -> Result<(RequestSet, Vec<SnapshotMeta>)> {
+    let set = hedui_engine::requests::from_normalised(apps, members)?;
     // The snapshots' as_of: the latest applied_on of the batch (a date of
     // the content, not of the clock).
     let as_of = set
@@ -107,8 +118,8 @@ pub fn load_and_store_requests(
         .max()
         .unwrap_or(hedui_model::Date::from_ymd_opt(1970, 1, 1).unwrap_or_default());
     let metas = vec![
-        store_request_table(store, &apps, as_of)?,
-        store_request_table(store, &members, as_of)?,
+        store_request_table(store, apps, as_of)?,
+        store_request_table(store, members, as_of)?,
     ];
     Ok((set, metas))
 }

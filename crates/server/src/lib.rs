@@ -1,0 +1,84 @@
+//! `hedui-server`: the service — tonic handlers over the check path, with
+//! bearer-token roles and region scopes and an audit log entry for every
+//! call; gRPC health checking and server reflection so `grpcurl` and load
+//! balancers work. Also the check pipeline itself (`check`, `reports`),
+//! shared with the command line: the server and `hedui verify` run the
+//! same code and give the same reports.
+//!
+//! [`run`] serves on a listener until a shutdown future resolves.
+
+pub mod check;
+pub mod config;
+pub mod reports;
+mod service;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use hedui_proto::v1;
+use tokio::net::TcpListener;
+
+pub use config::{ADMIN_TOKEN_FILE, Client, Config, DEFAULT_LISTEN, Limits, Role, token_hash};
+pub use service::{State, report_message};
+
+/// Serves the hedui services, health and reflection on `listener` until
+/// `shutdown` resolves (then finishes the calls in flight).
+pub async fn run(
+    state: Arc<State>,
+    limits: &Limits,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<v1::verification_server::VerificationServer<service::Verification>>()
+        .await;
+    health
+        .set_serving::<v1::catalog_server::CatalogServer<service::Catalog>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building the reflection service")?;
+    let verification =
+        v1::verification_server::VerificationServer::new(service::Verification(Arc::clone(&state)))
+            .max_decoding_message_size(limits.max_request_bytes);
+    let catalog = v1::catalog_server::CatalogServer::new(service::Catalog(Arc::clone(&state)))
+        .max_decoding_message_size(limits.max_request_bytes);
+    tracing::info!(addr = ?listener.local_addr().ok(), "serving");
+    // Once `shutdown` resolves, calls in flight get the grace period to
+    // finish; connections still open after it are dropped.
+    let (fired, on_fire) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing the calls in flight");
+        let _ = fired.send(());
+    };
+    let serve = tonic::transport::Server::builder()
+        .concurrency_limit_per_connection(limits.concurrency_per_connection)
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(verification)
+        .add_service(catalog)
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener),
+            signal,
+        );
+    let grace = std::time::Duration::from_secs(limits.shutdown_grace_seconds);
+    tokio::select! {
+        r = serve => r.context("serving")?,
+        () = async {
+            if on_fire.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!("connections still open after the grace period: stopping");
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,510 @@
+//! The gRPC services: thin handlers over the check path. Every call is
+//! authenticated (a bearer token → a configured client), authorised (its
+//! roles and region scope), and logged in the audit log — refusals too.
+//! Nothing here logs an id number: handlers log application ids, and the
+//! audit log holds keyed hashes of the ids.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use hedui_engine::{Linker, Selection};
+use hedui_policy::PolicySet;
+use hedui_proto::v1;
+use hedui_report::Outcome;
+use hedui_sources::tables;
+use hedui_store::{AuditEvent, SnapshotId, Store};
+use tonic::{Request, Response, Status};
+
+use crate::check;
+use crate::config::{Client, Role, token_hash};
+
+/// The linker prepared for a selection of snapshots.
+type LinkerFor = (BTreeMap<String, SnapshotId>, Arc<Linker>);
+
+/// What the services share: the store, the policies, the clients, and the
+/// linker of the newest snapshots (prepared once, again when they change).
+pub struct State {
+    pub(crate) store: Store,
+    pub(crate) policies: PolicySet,
+    clients: Vec<(blake3::Hash, Arc<Client>)>,
+    linker: Mutex<Option<LinkerFor>>,
+    checks: tokio::sync::Semaphore,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("store", &self.store.root())
+            .field("clients", &self.clients.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl State {
+    /// The state over an open store.
+    pub fn new(
+        store: Store,
+        policies: PolicySet,
+        clients: &[Client],
+        concurrent_checks: usize,
+    ) -> State {
+        let clients = clients
+            .iter()
+            .filter_map(|c| {
+                blake3::Hash::from_hex(&c.token_blake3)
+                    .ok()
+                    .map(|h| (h, Arc::new(c.clone())))
+            })
+            .collect();
+        State {
+            store,
+            policies,
+            clients,
+            linker: Mutex::new(None),
+            checks: tokio::sync::Semaphore::new(concurrent_checks.max(1)),
+        }
+    }
+
+    /// The client a bearer token belongs to (constant-time comparison of
+    /// the token's hash).
+    fn client_of(&self, token: &str) -> Option<Arc<Client>> {
+        let h = blake3::Hash::from_hex(token_hash(token)).ok()?;
+        self.clients
+            .iter()
+            .find(|(k, _)| *k == h)
+            .map(|(_, c)| Arc::clone(c))
+    }
+
+    /// The linker for the newest snapshots, prepared (and every new
+    /// snapshot linked) when they changed since the last call.
+    fn linker(&self) -> anyhow::Result<(BTreeMap<String, hedui_store::SnapshotMeta>, Arc<Linker>)> {
+        let snapshots = hedui_engine::select(&self.store, &Selection::Newest)?;
+        let ids: BTreeMap<String, SnapshotId> = snapshots
+            .iter()
+            .map(|(k, m)| (k.clone(), m.id.clone()))
+            .collect();
+        let mut cached = self.linker.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((held, l)) = cached.as_ref()
+            && *held == ids
+        {
+            return Ok((snapshots, Arc::clone(l)));
+        }
+        let linker = Arc::new(check::link(&self.store, &snapshots, None)?);
+        *cached = Some((ids, Arc::clone(&linker)));
+        Ok((snapshots, linker))
+    }
+
+    fn audit(&self, event: AuditEvent) -> Result<(), Status> {
+        self.store.audit_append(event).map(|_| ()).map_err(|e| {
+            tracing::error!(error = %e, "audit log append failed");
+            Status::internal("the audit log could not be written; nothing was returned")
+        })
+    }
+
+    /// Authenticates a call: its client, or UNAUTHENTICATED (logged).
+    fn authenticate<T>(&self, req: &Request<T>, action: &str) -> Result<Arc<Client>, Status> {
+        let token = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let client = token.and_then(|t| self.client_of(t));
+        match client {
+            Some(c) => Ok(c),
+            None => {
+                let why = if token.is_none() {
+                    "no bearer token"
+                } else {
+                    "unknown token"
+                };
+                self.audit(AuditEvent {
+                    caller: "-".into(),
+                    role: "-".into(),
+                    action: action.into(),
+                    outcome: "refused:unauthenticated".into(),
+                    detail: why.into(),
+                    ..AuditEvent::default()
+                })?;
+                tracing::info!(action, "refused: {why}");
+                Err(Status::unauthenticated(
+                    "send `authorization: Bearer <token>` with a token configured for this server",
+                ))
+            }
+        }
+    }
+
+    fn refuse(
+        &self,
+        client: &Client,
+        role: Role,
+        action: &str,
+        application_id: &str,
+        status: Status,
+    ) -> Status {
+        let code = match status.code() {
+            tonic::Code::PermissionDenied => "permission_denied",
+            tonic::Code::InvalidArgument => "invalid_argument",
+            _ => "refused",
+        };
+        if let Err(e) = self.audit(AuditEvent {
+            caller: client.name.clone(),
+            role: role.code().into(),
+            action: action.into(),
+            outcome: format!("refused:{code}"),
+            application_id: application_id.into(),
+            detail: status.message().chars().take(200).collect(),
+            ..AuditEvent::default()
+        }) {
+            return e;
+        }
+        tracing::info!(client = %client.name, action, application_id, "refused: {code}");
+        status
+    }
+}
+
+/// The `applications` and `members` tables of one household, as a file of
+/// the contract would carry them: the same normaliser takes them, so the
+/// server's check and `hedui verify` of the same household store the same
+/// request snapshots and give the same report.
+fn request_tables(
+    h: &v1::Household,
+) -> anyhow::Result<(hedui_sources::Normalised, hedui_sources::Normalised)> {
+    let applied = hedui_proto::date_field("household.applied_on", &h.applied_on)?;
+    let days = (applied - hedui_model::Date::from_ymd_opt(1970, 1, 1).unwrap_or_default())
+        .num_days() as i32;
+    let opt = |s: &str| {
+        if s.is_empty() {
+            None
+        } else {
+            Some(s.to_owned())
+        }
+    };
+    let apps_schema = Arc::new(Schema::new(vec![
+        Field::new("application_id", DataType::Utf8, false),
+        Field::new("region_code", DataType::Utf8, false),
+        Field::new("hukou_kind", DataType::Utf8, true),
+        Field::new("assistance", DataType::Utf8, false),
+        Field::new("applied_on", DataType::Date32, false),
+        Field::new("authorization_ref", DataType::Utf8, false),
+    ]));
+    let apps = RecordBatch::try_new(
+        apps_schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec![h.application_id.clone()])) as ArrayRef,
+            Arc::new(StringArray::from(vec![h.region_code.clone()])),
+            Arc::new(StringArray::from(vec![opt(&h.hukou_kind)])),
+            Arc::new(StringArray::from(vec![h.assistance.clone()])),
+            Arc::new(Date32Array::from(vec![days])),
+            Arc::new(StringArray::from(vec![h.authorization_ref.clone()])),
+        ],
+    )?;
+    let members_schema = Arc::new(Schema::new(vec![
+        Field::new("application_id", DataType::Utf8, false),
+        Field::new("id_number", DataType::Utf8, true),
+        Field::new("name", DataType::Utf8, false),
+        Field::new("relation", DataType::Utf8, false),
+    ]));
+    let n = h.members.len();
+    let members = RecordBatch::try_new(
+        members_schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec![h.application_id.clone(); n])) as ArrayRef,
+            Arc::new(StringArray::from(
+                h.members
+                    .iter()
+                    .map(|m| opt(&m.id_number))
+                    .collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                h.members.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                h.members
+                    .iter()
+                    .map(|m| m.relation.clone())
+                    .collect::<Vec<_>>(),
+            )),
+        ],
+    )?;
+    let a = hedui_sources::normalise(
+        &tables::applications::SPEC,
+        "request",
+        &apps_schema,
+        &[apps],
+    )?;
+    let m = hedui_sources::normalise(
+        &tables::members::SPEC,
+        "request",
+        &members_schema,
+        &[members],
+    )?;
+    Ok((a, m))
+}
+
+/// The report message of an outcome.
+pub fn report_message(o: &Outcome, include_json: bool) -> v1::VerificationReport {
+    let json = if include_json {
+        o.to_json()
+    } else {
+        String::new()
+    };
+    match o {
+        Outcome::Report(r) => v1::VerificationReport {
+            application_id: r.application_id.clone(),
+            report_hash: r.report_hash.clone(),
+            determinations: r.determinations.clone(),
+            household_size: r.household_size,
+            standard_fen: r.standard_fen,
+            household_income_fen: r.household_income_fen,
+            per_capita_income_fen: r.per_capita_income_fen,
+            benefit_fen: r.benefit_fen,
+            flags: r
+                .flags
+                .iter()
+                .map(|f| v1::Flag {
+                    code: f.code.clone(),
+                    member: f.member.clone().unwrap_or_default(),
+                })
+                .collect(),
+            error_code: String::new(),
+            error_message: String::new(),
+            json,
+            policy_version: r.inputs.policy.version.to_string(),
+            matcher_hash: r.inputs.matcher.hash.clone(),
+        },
+        Outcome::Error(e) => v1::VerificationReport {
+            application_id: e.application_id.clone(),
+            error_code: e.code.clone(),
+            error_message: e.message.clone(),
+            json,
+            ..v1::VerificationReport::default()
+        },
+    }
+}
+
+/// The `Verification` service.
+#[derive(Debug, Clone)]
+pub(crate) struct Verification(pub(crate) Arc<State>);
+
+#[tonic::async_trait]
+impl v1::verification_server::Verification for Verification {
+    async fn verify(
+        &self,
+        req: Request<v1::VerifyRequest>,
+    ) -> Result<Response<v1::VerifyResponse>, Status> {
+        let state = &self.0;
+        let client = state.authenticate(&req, "verify")?;
+        let body = req.into_inner();
+        let app = body
+            .household
+            .as_ref()
+            .map(|h| h.application_id.clone())
+            .unwrap_or_default();
+        if !client.may(Role::Verify) {
+            return Err(state.refuse(
+                &client,
+                Role::Verify,
+                "verify",
+                &app,
+                Status::permission_denied("this token does not have the `verify` role"),
+            ));
+        }
+        if let Err(e) = hedui_proto::check_verify_request(&body) {
+            return Err(state.refuse(
+                &client,
+                Role::Verify,
+                "verify",
+                &app,
+                Status::invalid_argument(e.to_string()),
+            ));
+        }
+        let Some(household) = body.household.clone() else {
+            return Err(Status::invalid_argument("household: is required"));
+        };
+        if !client.sees(&household.region_code) {
+            return Err(state.refuse(
+                &client,
+                Role::Verify,
+                "verify",
+                &app,
+                Status::permission_denied(
+                    "the household's region is outside this token's region scope",
+                ),
+            ));
+        }
+        let _permit = state
+            .checks
+            .acquire()
+            .await
+            .map_err(|_| Status::unavailable("the server is shutting down"))?;
+        let worker = Arc::clone(state);
+        let include_json = body.include_json;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // The check runs its own engine runtime and rayon: off the server's
+        // async threads.
+        std::thread::spawn(move || {
+            let _ = tx.send(check_one(&worker, &household));
+        });
+        let result = rx
+            .await
+            .map_err(|_| Status::internal("the check stopped"))?;
+        let (outcome, persons) = match result {
+            Ok(r) => r,
+            Err(CheckError::Invalid(msg)) => {
+                return Err(state.refuse(
+                    &client,
+                    Role::Verify,
+                    "verify",
+                    &app,
+                    Status::invalid_argument(msg),
+                ));
+            }
+            Err(CheckError::Internal(e)) => {
+                tracing::error!(application_id = %app, error = %e, "check failed");
+                state.audit(AuditEvent {
+                    caller: client.name.clone(),
+                    role: Role::Verify.code().into(),
+                    action: "verify".into(),
+                    outcome: "error:internal".into(),
+                    purpose: body.purpose.clone(),
+                    authorization_ref: body
+                        .household
+                        .as_ref()
+                        .map(|h| h.authorization_ref.clone())
+                        .unwrap_or_default(),
+                    application_id: app.clone(),
+                    ..AuditEvent::default()
+                })?;
+                return Err(Status::internal(
+                    "the check could not be computed; the server log has the reason",
+                ));
+            }
+        };
+        let person_hashes = persons
+            .iter()
+            .map(|p| state.store.person_hash(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                tracing::error!(error = %e, "audit key");
+                Status::internal("the audit log could not be written; nothing was returned")
+            })?;
+        let report_hash = match &outcome {
+            Outcome::Report(r) => r.report_hash.clone(),
+            Outcome::Error(_) => String::new(),
+        };
+        state.audit(AuditEvent {
+            caller: client.name.clone(),
+            role: Role::Verify.code().into(),
+            action: "verify".into(),
+            outcome: match &outcome {
+                Outcome::Report(_) => "ok".into(),
+                Outcome::Error(e) => format!("ok:not_checkable:{}", e.code),
+            },
+            purpose: body.purpose.clone(),
+            authorization_ref: body
+                .household
+                .as_ref()
+                .map(|h| h.authorization_ref.clone())
+                .unwrap_or_default(),
+            application_id: app.clone(),
+            person_hashes,
+            report_hash: report_hash.clone(),
+            detail: String::new(),
+        })?;
+        tracing::info!(client = %client.name, application_id = %app, report_hash = %report_hash, "verified");
+        Ok(Response::new(v1::VerifyResponse {
+            report: Some(report_message(&outcome, include_json)),
+        }))
+    }
+}
+
+enum CheckError {
+    /// The request cannot be taken (a quarantined row): why.
+    Invalid(String),
+    Internal(anyhow::Error),
+}
+
+/// One household's check: its tables normalised and stored as request
+/// snapshots, then the same pipeline as `hedui verify`. Returns the
+/// outcome and the normalised ids of the declared members (for the audit
+/// log's keyed hashes).
+fn check_one(state: &State, h: &v1::Household) -> Result<(Outcome, Vec<String>), CheckError> {
+    let (apps, members) = request_tables(h).map_err(|e| CheckError::Invalid(e.to_string()))?;
+    let (set, snaps) =
+        check::store_requests(&state.store, &apps, &members).map_err(CheckError::Internal)?;
+    if let Some(r) = set.rejected.first() {
+        return Err(CheckError::Invalid(format!("{}: {}", r.code, r.message)));
+    }
+    let persons: Vec<String> = set
+        .requests
+        .iter()
+        .flat_map(|r| r.members.iter().map(|m| m.id_text()))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let (snapshots, linker) = state.linker().map_err(CheckError::Internal)?;
+    let (mut outcomes, _) = check::check_linked(
+        &state.store,
+        &set,
+        &snaps,
+        &snapshots,
+        &linker,
+        &state.policies,
+        None,
+    )
+    .map_err(CheckError::Internal)?;
+    let outcome = outcomes
+        .pop()
+        .ok_or_else(|| CheckError::Internal(anyhow::anyhow!("no outcome for the household")))?;
+    Ok((outcome, persons))
+}
+
+/// The `Catalog` service.
+#[derive(Debug, Clone)]
+pub(crate) struct Catalog(pub(crate) Arc<State>);
+
+#[tonic::async_trait]
+impl v1::catalog_server::Catalog for Catalog {
+    async fn list_snapshots(
+        &self,
+        req: Request<v1::ListSnapshotsRequest>,
+    ) -> Result<Response<v1::ListSnapshotsResponse>, Status> {
+        let state = &self.0;
+        let client = state.authenticate(&req, "list_snapshots")?;
+        let source = req.into_inner().source;
+        let metas = state
+            .store
+            .list(if source.is_empty() {
+                None
+            } else {
+                Some(source.as_str())
+            })
+            .map_err(|e| {
+                tracing::error!(error = %e, "listing snapshots");
+                Status::internal("the catalog could not be read")
+            })?;
+        state.audit(AuditEvent {
+            caller: client.name.clone(),
+            role: "-".into(),
+            action: "list_snapshots".into(),
+            outcome: "ok".into(),
+            detail: source,
+            ..AuditEvent::default()
+        })?;
+        Ok(Response::new(v1::ListSnapshotsResponse {
+            snapshots: metas
+                .into_iter()
+                .map(|m| v1::Snapshot {
+                    id: m.id.to_string(),
+                    source: m.source,
+                    as_of: m.as_of.to_string(),
+                    department: m.department,
+                    rows: m.rows,
+                    quarantined: m.quarantined,
+                })
+                .collect(),
+        }))
+    }
+}

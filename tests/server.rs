@@ -1,0 +1,423 @@
+//! The server on loopback, as a case system calls it: `hedui serve` run as
+//! a real process with a configuration of three clients, called over gRPC.
+//! Its report is the offline `hedui verify` report byte for byte (the same
+//! hash); refusals carry the right codes; health and reflection answer;
+//! the audit log's chain verifies and breaks when an entry is altered; and
+//! no id number of the data appears in anything the server printed.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use hedui_proto::v1;
+use tonic::Code;
+
+use crate::run::{hedui, ok};
+
+fn case_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/golden/assets")
+}
+
+/// Every id-like run (15 to 18 of `[0-9Xx]`) in the case's files.
+fn ids_in(dir: &Path) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for sub in ["extracts", "requests"] {
+        for f in std::fs::read_dir(dir.join(sub)).unwrap() {
+            let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+            let mut run = String::new();
+            for c in text.chars().chain(std::iter::once(' ')) {
+                if c.is_ascii_digit() || c == 'X' || c == 'x' {
+                    run.push(c);
+                } else {
+                    if (15..=18).contains(&run.len()) {
+                        ids.insert(run.clone());
+                    }
+                    run.clear();
+                }
+            }
+        }
+    }
+    ids
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+    stdout: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+fn start(data: &Path, config: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .arg("--config")
+        .arg(config)
+        .env("HEDUI_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Both streams drained as they come (a full pipe would stall the
+    // server's logging and the server with it).
+    let mut err_pipe = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err_pipe.read_to_string(&mut text);
+        text
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    let mut seen = String::new();
+    // The server prints its address once it listens.
+    let addr = loop {
+        first.clear();
+        if out.read_line(&mut first).unwrap() == 0 {
+            let _ = child.wait();
+            let err = stderr.join().unwrap_or_default();
+            panic!("the server stopped before listening: {seen}\n{err}");
+        }
+        seen.push_str(&first);
+        if let Some(a) = first.trim().strip_prefix("hedui serving on ") {
+            break a.to_owned();
+        }
+    };
+    let stdout = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = out.read_to_string(&mut rest);
+        seen + &rest
+    });
+    Server {
+        child,
+        addr,
+        stdout,
+        stderr,
+    }
+}
+
+fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+fn household(auth_ref: &str) -> v1::Household {
+    v1::Household {
+        application_id: "GD-AS-1".into(),
+        region_code: "530302".into(),
+        hukou_kind: "urban".into(),
+        assistance: "dibao".into(),
+        applied_on: "2026-03-15".into(),
+        authorization_ref: auth_ref.into(),
+        members: vec![v1::Member {
+            id_number: "530302198101214112".into(),
+            name: "田永福".into(),
+            relation: "applicant".into(),
+        }],
+    }
+}
+
+#[test]
+fn verify_over_grpc_is_the_offline_report_and_every_call_is_authorised_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    let case = case_dir();
+    let as_of = std::fs::read_to_string(case.join("as_of")).unwrap();
+    let mut args = vec![
+        "ingest".to_owned(),
+        "--data".into(),
+        data_s.into(),
+        "--as-of".into(),
+        as_of.trim().into(),
+    ];
+    for f in std::fs::read_dir(case.join("extracts")).unwrap() {
+        args.push(f.unwrap().path().to_string_lossy().into_owned());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(&hedui(&args));
+
+    // The offline report of the same household.
+    let requests = dir.path().join("requests");
+    std::fs::create_dir_all(&requests).unwrap();
+    std::fs::write(
+        requests.join("applications.csv"),
+        "application_id,region_code,hukou_kind,assistance,applied_on,authorization_ref\nGD-AS-1,530302,urban,dibao,2026-03-15,SQ-GD-AS-1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        requests.join("members.csv"),
+        "application_id,id_number,name,relation\nGD-AS-1,530302198101214112,田永福,applicant\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    ok(&hedui(&[
+        "verify",
+        "--data",
+        data_s,
+        "--requests",
+        requests.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let offline = std::fs::read_to_string(out.join("GD-AS-1.json")).unwrap();
+    let offline: serde_json::Value = serde_json::from_str(&offline).unwrap();
+    let offline_hash = offline["report_hash"].as_str().unwrap().to_owned();
+
+    // Three clients: a county that verifies, another county, a monitor.
+    let (county, other, monitor) = ("county-token-1", "other-county-token", "monitor-token");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[clients]]\nname = \"county-530302\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\"]\nregions = [\"530302\"]\n\n\
+             [[clients]]\nname = \"county-530402\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\"]\nregions = [\"530402\"]\n\n\
+             [[clients]]\nname = \"monitoring\"\ntoken_blake3 = \"{}\"\nroles = [\"monitor\"]\nregions = [\"\"]\n",
+            hedui_server::token_hash(county),
+            hedui_server::token_hash(other),
+            hedui_server::token_hash(monitor)
+        ),
+    )
+    .unwrap();
+    let mut server = start(&data, &config);
+    let url = format!("http://{}", server.addr);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let channel = tonic::transport::Endpoint::from_shared(url.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut client = v1::verification_client::VerificationClient::new(channel.clone());
+        let request = |auth: &str, purpose: &str| v1::VerifyRequest {
+            household: Some(household(auth)),
+            purpose: purpose.into(),
+            include_json: true,
+        };
+
+        let mut refusals: Vec<String> = Vec::new();
+        // No token, an unknown token: UNAUTHENTICATED.
+        let e = client
+            .verify(tonic::Request::new(request("SQ-GD-AS-1", "review")))
+            .await
+            .unwrap_err();
+        refusals.push(e.message().to_owned());
+        assert_eq!(e.code(), Code::Unauthenticated, "{e:?}");
+        let e = client
+            .verify(with_token(request("SQ-GD-AS-1", "review"), "nope"))
+            .await
+            .unwrap_err();
+        refusals.push(e.message().to_owned());
+        assert_eq!(e.code(), Code::Unauthenticated);
+        // The wrong role, a region outside the scope: PERMISSION_DENIED.
+        let e = client
+            .verify(with_token(request("SQ-GD-AS-1", "review"), monitor))
+            .await
+            .unwrap_err();
+        refusals.push(e.message().to_owned());
+        assert_eq!(e.code(), Code::PermissionDenied);
+        assert!(e.message().contains("verify"), "{}", e.message());
+        let e = client
+            .verify(with_token(request("SQ-GD-AS-1", "review"), other))
+            .await
+            .unwrap_err();
+        refusals.push(e.message().to_owned());
+        assert_eq!(e.code(), Code::PermissionDenied);
+        assert!(e.message().contains("region"), "{}", e.message());
+        // No authorisation ref, no purpose: INVALID_ARGUMENT, naming the field.
+        let e = client
+            .verify(with_token(request("", "review"), county))
+            .await
+            .unwrap_err();
+        refusals.push(e.message().to_owned());
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains("authorization_ref"), "{}", e.message());
+        let e = client
+            .verify(with_token(request("SQ-GD-AS-1", " "), county))
+            .await
+            .unwrap_err();
+        refusals.push(e.message().to_owned());
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains("purpose"), "{}", e.message());
+        // No refusal says anything of the household's people.
+        assert_eq!(refusals.len(), 6);
+        for m in &refusals {
+            assert!(!m.contains("530302198101214112"), "{m}");
+            assert!(!m.contains("田永福"), "{m}");
+        }
+
+        // The county's call: the offline report, byte for byte.
+        let r = client
+            .verify(with_token(
+                request("SQ-GD-AS-1", "dibao application review"),
+                county,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .report
+            .unwrap();
+        assert_eq!(r.report_hash, offline_hash);
+        let online: serde_json::Value = serde_json::from_str(&r.json).unwrap();
+        assert_eq!(online, offline);
+        assert_eq!(r.determinations, vec!["ineligible".to_owned()]);
+        // Twice: the same.
+        let again = client
+            .verify(with_token(
+                request("SQ-GD-AS-1", "dibao application review"),
+                county,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .report
+            .unwrap();
+        assert_eq!(again.report_hash, offline_hash);
+
+        // The catalog, for any authenticated caller.
+        let mut catalog = v1::catalog_client::CatalogClient::new(channel.clone());
+        let snaps = catalog
+            .list_snapshots(with_token(v1::ListSnapshotsRequest::default(), monitor))
+            .await
+            .unwrap()
+            .into_inner()
+            .snapshots;
+        assert!(snaps.iter().any(|s| s.source == "hukou"));
+
+        // Health and reflection, as load balancers and grpcurl use them.
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+        let status = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: "hedui.v1.Verification".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        assert_eq!(
+            status,
+            tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+        );
+        use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+        let mut reflection =
+            tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient::new(
+                channel,
+            );
+        let req = tonic_reflection::pb::v1::ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut stream = reflection
+            .server_reflection_info(tokio_stream::iter(vec![req]))
+            .await
+            .unwrap()
+            .into_inner();
+        let resp = stream.message().await.unwrap().unwrap();
+        let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+            panic!("no service list");
+        };
+        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        for s in [
+            "hedui.v1.Verification",
+            "hedui.v1.Catalog",
+            "grpc.health.v1.Health",
+        ] {
+            assert!(names.iter().any(|n| n == s), "{s} not in {names:?}");
+        }
+    });
+
+    // The client's connections closed, then the server stopped (SIGTERM:
+    // a graceful shutdown).
+    drop(rt);
+    let _ = Command::new("kill")
+        .arg(server.child.id().to_string())
+        .status();
+    let status = server.child.wait().unwrap();
+    let stderr = server.stderr.join().unwrap();
+    let stdout = server.stdout.join().unwrap();
+    assert!(status.success(), "server exit {status:?}: {stderr}");
+
+    // Every call is in the audit log: 6 refusals, 2 checks, 1 listing.
+    let store = hedui_store::Store::open(&data).unwrap();
+    let entries = store.audit_entries().unwrap();
+    let outcomes: Vec<&str> = entries.iter().map(|e| e.event.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes,
+        [
+            "refused:unauthenticated",
+            "refused:unauthenticated",
+            "refused:permission_denied",
+            "refused:permission_denied",
+            "refused:invalid_argument",
+            "refused:invalid_argument",
+            "ok",
+            "ok",
+            "ok"
+        ]
+    );
+    let checked = &entries[6].event;
+    assert_eq!(checked.caller, "county-530302");
+    assert_eq!(checked.authorization_ref, "SQ-GD-AS-1");
+    assert_eq!(checked.purpose, "dibao application review");
+    assert_eq!(checked.report_hash, offline_hash);
+    assert_eq!(
+        checked.person_hashes,
+        vec![store.person_hash("530302198101214112").unwrap()]
+    );
+    drop(store);
+
+    // The chain verifies; altering one entry breaks it, and says where.
+    let out = ok(&hedui(&["audit", "verify", "--data", data_s]));
+    assert!(out.contains("9 entries"), "{out}");
+    {
+        let conn = rusqlite::Connection::open(data.join("catalog.sqlite")).unwrap();
+        conn.execute(
+            "UPDATE audit SET purpose = 'something else' WHERE seq = 7",
+            [],
+        )
+        .unwrap();
+    }
+    let out = hedui(&["audit", "verify", "--data", data_s]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("entry 7"), "{text}");
+
+    // No id number of the data in anything the server printed, nor in the
+    // audit log (debug logging on).
+    let logs = format!("{stdout}\n{stderr}");
+    assert!(
+        logs.contains("verified"),
+        "the server logged nothing: {logs}"
+    );
+    let audit_text = format!(
+        "{:?}",
+        hedui_store::Store::open(&data)
+            .unwrap()
+            .audit_entries()
+            .unwrap()
+    );
+    let ids = ids_in(&case);
+    assert!(ids.len() > 5, "{ids:?}");
+    for id in &ids {
+        if let Some(line) = logs.lines().find(|l| l.contains(id.as_str())) {
+            // Where, with the id itself masked.
+            let shown: String = line
+                .replace(id.as_str(), "<id>")
+                .chars()
+                .take(300)
+                .collect();
+            panic!("a clear id number in the server's output: {shown}");
+        }
+        assert!(
+            !audit_text.contains(id.as_str()),
+            "a clear id number in the audit log"
+        );
+    }
+}
