@@ -421,3 +421,40 @@ fn verify_over_grpc_is_the_offline_report_and_every_call_is_authorised_and_audit
         );
     }
 }
+
+#[test]
+fn the_example_configuration_loads_and_an_unknown_key_is_refused() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/config.example.toml");
+    let c =
+        hedui_server::Config::load(Some(&example), None, None, Path::new("hedui-data")).unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:50051");
+    assert_eq!(c.clients.len(), 3);
+    assert!(c.clients[0].may(hedui_server::Role::Verify));
+    assert!(!c.clients[0].may(hedui_server::Role::Ingest));
+    assert!(c.clients[0].sees("530302"));
+    assert!(!c.clients[0].sees("530402"));
+    assert!(c.clients[2].sees("110101"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    std::fs::write(&bad, text.replace("concurrent_checks", "concurent_checks")).unwrap();
+    let e = hedui_server::Config::load(Some(&bad), None, None, Path::new("d")).unwrap_err();
+    assert!(format!("{e:#}").contains("concurent_checks"), "{e:#}");
+    // No file: loopback, and an admin token written into the data dir.
+    let mut c = hedui_server::Config::load(None, None, Some(dir.path()), Path::new("d")).unwrap();
+    assert!(c.listen.ip().is_loopback());
+    let path = c.ensure_admin().unwrap().unwrap();
+    let token = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        c.clients[0].token_blake3,
+        hedui_server::token_hash(token.trim())
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}
