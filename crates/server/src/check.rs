@@ -173,18 +173,18 @@ pub fn run_checks(
     policies: &PolicySet,
     policy_hash: Option<&str>,
 ) -> Result<(Vec<Outcome>, CheckTimings)> {
-    let collected = Collect::default();
-    let timings = run_checks_each(
-        store,
-        requests,
-        request_snapshots,
-        selection,
-        model_hash,
-        policies,
-        policy_hash,
-        &|k, o| collected.push(k, o),
-    )?;
-    Ok((collected.into_sorted(), timings))
+    collect(|sink| {
+        run_checks_each(
+            store,
+            requests,
+            request_snapshots,
+            selection,
+            model_hash,
+            policies,
+            policy_hash,
+            sink,
+        )
+    })
 }
 
 /// As [`run_checks`], handing each outcome to `sink` as soon as it is
@@ -222,24 +222,19 @@ pub fn run_checks_each(
 /// the outcome's position in application order.
 pub type Sink<'a> = dyn Fn(usize, Outcome) -> Result<()> + Sync + 'a;
 
-/// Outcomes gathered from a [`Sink`], put back in application order.
-#[derive(Default)]
-struct Collect(std::sync::Mutex<Vec<(usize, Outcome)>>);
-
-impl Collect {
-    fn push(&self, k: usize, o: Outcome) -> Result<()> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((k, o));
+/// Runs `each` with a sink that gathers the outcomes, and returns them in
+/// application order.
+fn collect(
+    each: impl FnOnce(&Sink<'_>) -> Result<CheckTimings>,
+) -> Result<(Vec<Outcome>, CheckTimings)> {
+    let got = std::sync::Mutex::new(Vec::new());
+    let timings = each(&|k, o| {
+        got.lock().unwrap_or_else(|p| p.into_inner()).push((k, o));
         Ok(())
-    }
-
-    fn into_sorted(self) -> Vec<Outcome> {
-        let mut v = self.0.into_inner().unwrap_or_else(|p| p.into_inner());
-        v.sort_by_key(|(k, _)| *k);
-        v.into_iter().map(|(_, o)| o).collect()
-    }
+    })?;
+    let mut v = got.into_inner().unwrap_or_else(|p| p.into_inner());
+    v.sort_by_key(|(k, _)| *k);
+    Ok((v.into_iter().map(|(_, o)| o).collect(), timings))
 }
 
 /// The checks of `requests` over `snapshots`, with the links `linker`
@@ -253,18 +248,18 @@ pub fn check_linked(
     policies: &PolicySet,
     policy_hash: Option<&str>,
 ) -> Result<(Vec<Outcome>, CheckTimings)> {
-    let collected = Collect::default();
-    let timings = check_linked_each(
-        store,
-        requests,
-        request_snapshots,
-        snapshots,
-        linker,
-        policies,
-        policy_hash,
-        &|k, o| collected.push(k, o),
-    )?;
-    Ok((collected.into_sorted(), timings))
+    collect(|sink| {
+        check_linked_each(
+            store,
+            requests,
+            request_snapshots,
+            snapshots,
+            linker,
+            policies,
+            policy_hash,
+            sink,
+        )
+    })
 }
 
 /// The checks of `requests` over `snapshots`: the facts of every

@@ -303,38 +303,33 @@ impl v1::verification_server::Verification for Verification {
             .as_ref()
             .map(|h| h.application_id.clone())
             .unwrap_or_default();
+        let refuse = |status: Status| state.refuse(&client, Role::Verify, "verify", &app, status);
         if !client.may(Role::Verify) {
-            return Err(state.refuse(
-                &client,
-                Role::Verify,
-                "verify",
-                &app,
-                Status::permission_denied("this token does not have the `verify` role"),
-            ));
+            return Err(refuse(Status::permission_denied(
+                "this token does not have the `verify` role",
+            )));
         }
         if let Err(e) = hedui_proto::check_verify_request(&body) {
-            return Err(state.refuse(
-                &client,
-                Role::Verify,
-                "verify",
-                &app,
-                Status::invalid_argument(e.to_string()),
-            ));
+            return Err(refuse(Status::invalid_argument(e.to_string())));
         }
         let Some(household) = body.household.clone() else {
             return Err(Status::invalid_argument("household: is required"));
         };
         if !client.sees(&household.region_code) {
-            return Err(state.refuse(
-                &client,
-                Role::Verify,
-                "verify",
-                &app,
-                Status::permission_denied(
-                    "the household's region is outside this token's region scope",
-                ),
-            ));
+            return Err(refuse(Status::permission_denied(
+                "the household's region is outside this token's region scope",
+            )));
         }
+        // The audit entry of this check, once its outcome is known.
+        let entry = AuditEvent {
+            caller: client.name.clone(),
+            role: Role::Verify.code().into(),
+            action: "verify".into(),
+            purpose: body.purpose.clone(),
+            authorization_ref: household.authorization_ref.clone(),
+            application_id: app.clone(),
+            ..AuditEvent::default()
+        };
         let _permit = state
             .checks
             .acquire()
@@ -354,29 +349,13 @@ impl v1::verification_server::Verification for Verification {
         let (outcome, persons) = match result {
             Ok(r) => r,
             Err(CheckError::Invalid(msg)) => {
-                return Err(state.refuse(
-                    &client,
-                    Role::Verify,
-                    "verify",
-                    &app,
-                    Status::invalid_argument(msg),
-                ));
+                return Err(refuse(Status::invalid_argument(msg)));
             }
             Err(CheckError::Internal(e)) => {
                 tracing::error!(application_id = %app, error = %e, "check failed");
                 state.audit(AuditEvent {
-                    caller: client.name.clone(),
-                    role: Role::Verify.code().into(),
-                    action: "verify".into(),
                     outcome: "error:internal".into(),
-                    purpose: body.purpose.clone(),
-                    authorization_ref: body
-                        .household
-                        .as_ref()
-                        .map(|h| h.authorization_ref.clone())
-                        .unwrap_or_default(),
-                    application_id: app.clone(),
-                    ..AuditEvent::default()
+                    ..entry
                 })?;
                 return Err(Status::internal(
                     "the check could not be computed; the server log has the reason",
@@ -396,23 +375,13 @@ impl v1::verification_server::Verification for Verification {
             Outcome::Error(_) => String::new(),
         };
         state.audit(AuditEvent {
-            caller: client.name.clone(),
-            role: Role::Verify.code().into(),
-            action: "verify".into(),
             outcome: match &outcome {
                 Outcome::Report(_) => "ok".into(),
                 Outcome::Error(e) => format!("ok:not_checkable:{}", e.code),
             },
-            purpose: body.purpose.clone(),
-            authorization_ref: body
-                .household
-                .as_ref()
-                .map(|h| h.authorization_ref.clone())
-                .unwrap_or_default(),
-            application_id: app.clone(),
             person_hashes,
             report_hash: report_hash.clone(),
-            detail: String::new(),
+            ..entry
         })?;
         tracing::info!(client = %client.name, application_id = %app, report_hash = %report_hash, "verified");
         Ok(Response::new(v1::VerifyResponse {
