@@ -24,7 +24,11 @@ fn ids_in(dir: &Path) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     for sub in ["extracts", "requests"] {
         for f in std::fs::read_dir(dir.join(sub)).unwrap() {
-            let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+            let path = f.unwrap().path();
+            if path.extension().is_none_or(|e| e != "csv") {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
             let mut run = String::new();
             for c in text.chars().chain(std::iter::once(' ')) {
                 if c.is_ascii_digit() || c == 'X' || c == 'x' {
@@ -455,6 +459,337 @@ fn the_example_configuration_loads_and_an_unknown_key_is_refused() {
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
+        );
+    }
+}
+
+/// Every file of a report folder, by name.
+fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|f| {
+            let p = f.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The number of audit entries of an action.
+fn audited(data: &Path, action: &str) -> usize {
+    hedui_store::Store::open(data)
+        .unwrap()
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .filter(|e| e.event.action == action)
+        .count()
+}
+
+#[test]
+fn a_batch_killed_mid_way_resumes_and_ends_with_the_offline_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let city = dir.path().join("city");
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    ok(&hedui(&[
+        "gen",
+        "--persons",
+        "3000",
+        "--seed",
+        "11",
+        "--csv",
+        "--out",
+        city.to_str().unwrap(),
+    ]));
+    let mut args = vec![
+        "ingest".to_owned(),
+        "--data".into(),
+        data_s.into(),
+        "--as-of".into(),
+        "2026-06-30".into(),
+    ];
+    for f in std::fs::read_dir(city.join("extracts")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|e| e == "parquet") {
+            args.push(p.to_string_lossy().into_owned());
+        }
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(&hedui(&args));
+    let requests = city.join("requests");
+    let offline = dir.path().join("offline");
+    ok(&hedui(&[
+        "verify",
+        "--data",
+        data_s,
+        "--requests",
+        requests.to_str().unwrap(),
+        "--out",
+        offline.to_str().unwrap(),
+    ]));
+
+    // A centre that verifies and audits everywhere; a county; a monitor.
+    let (centre, county, monitor) = ("centre-token", "county-token", "monitor-token");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[limits]\nbatch_chunk_households = 3\n\n\
+             [[clients]]\nname = \"centre\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\", \"audit\"]\nregions = [\"\"]\n\n\
+             [[clients]]\nname = \"county-999999\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\", \"audit\"]\nregions = [\"999999\"]\n\n\
+             [[clients]]\nname = \"monitoring\"\ntoken_blake3 = \"{}\"\nroles = [\"monitor\"]\nregions = [\"\"]\n",
+            hedui_server::token_hash(centre),
+            hedui_server::token_hash(county),
+            hedui_server::token_hash(monitor)
+        ),
+    )
+    .unwrap();
+    let table = |stem: &str| {
+        let (schema, batches) =
+            hedui_sources::read_file(&requests.join(format!("{stem}.parquet"))).unwrap();
+        hedui_server::encode_ipc(&schema, &batches).unwrap()
+    };
+    let submission = v1::SubmitBatchRequest {
+        applications_ipc: table("applications"),
+        members_ipc: table("members"),
+        households: Vec::new(),
+        purpose: "half-yearly re-check".into(),
+    };
+
+    let mut server = start(&data, &config);
+    let url = format!("http://{}", server.addr);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (batch_id, total, done_at_kill) = rt.block_on(async {
+        let channel = tonic::transport::Endpoint::from_shared(url.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut batches = v1::batches_client::BatchesClient::new(channel.clone());
+        // Refused: the wrong role; a household outside the scope; a
+        // household without its authorisation; no purpose.
+        let e = batches
+            .submit_batch(with_token(submission.clone(), monitor))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+        let e = batches
+            .submit_batch(with_token(submission.clone(), county))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+        assert!(e.message().contains("region"), "{}", e.message());
+        let mut unauthorised = household("");
+        unauthorised.application_id = "NO-AUTH".into();
+        let e = batches
+            .submit_batch(with_token(
+                v1::SubmitBatchRequest {
+                    households: vec![household("SQ-1"), unauthorised],
+                    purpose: "re-check".into(),
+                    ..v1::SubmitBatchRequest::default()
+                },
+                centre,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        assert!(
+            e.message().contains("households[1].authorization_ref"),
+            "{}",
+            e.message()
+        );
+        let e = batches
+            .submit_batch(with_token(
+                v1::SubmitBatchRequest {
+                    purpose: String::new(),
+                    ..submission.clone()
+                },
+                centre,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        assert!(e.message().contains("purpose"), "{}", e.message());
+
+        // Accepted, persisted, and watched until it is partly done.
+        let answer = batches
+            .submit_batch(with_token(submission.clone(), centre))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(!answer.existing);
+        assert!(answer.total >= 20, "{answer:?}");
+        let mut watch = batches
+            .watch_batch(with_token(
+                v1::WatchBatchRequest {
+                    batch_id: answer.batch_id.clone(),
+                },
+                centre,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        let mut done = 0;
+        while let Some(p) = watch.message().await.unwrap() {
+            assert_eq!(p.total, answer.total);
+            done = p.done;
+            if p.done >= 6 {
+                break;
+            }
+        }
+        (answer.batch_id, answer.total, done)
+    });
+    drop(rt);
+    // Killed (SIGKILL: no shutdown at all) in the middle of the batch.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert!(
+        (6..total).contains(&done_at_kill),
+        "the batch was not killed mid-way: {done_at_kill} of {total} done"
+    );
+    let mut logs = server.stdout.join().unwrap() + &server.stderr.join().unwrap();
+
+    // Restarted: the batch resumes. The same tables submitted again (from
+    // the command line) are the same batch, which ends with the offline
+    // reports, byte for byte.
+    let mut server = start(&data, &config);
+    let url = format!("http://{}", server.addr);
+    let online = dir.path().join("online");
+    let out = Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args([
+            "verify",
+            "--server",
+            &url,
+            "--purpose",
+            "half-yearly re-check",
+        ])
+        .arg("--requests")
+        .arg(&requests)
+        .arg("--out")
+        .arg(&online)
+        .env("HEDUI_TOKEN", centre)
+        .output()
+        .unwrap();
+    let text = ok(&out);
+    assert!(text.contains(&batch_id), "{text}");
+    assert!(text.contains("submitted before"), "{text}");
+    let (a, b) = (files(&offline), files(&online));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the same report files"
+    );
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs from the offline report");
+    }
+    // Resumed, not redone: every household checked once, and the chunk
+    // in flight at the kill (at most 3 households) perhaps twice.
+    let checks = audited(&data, "batch_check");
+    assert!(
+        (total as usize..=total as usize + 3).contains(&checks),
+        "{checks} batch checks logged for {total} households"
+    );
+
+    // An auditor replays a report of the batch on the server; a county
+    // outside its region may not.
+    let some = a
+        .keys()
+        .find(|k| k.ends_with(".json") && *k != "summary.json")
+        .unwrap();
+    let report = online.join(some);
+    let out = Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args(["replay", "--server", &url])
+        .arg(&report)
+        .env("HEDUI_TOKEN", centre)
+        .output()
+        .unwrap();
+    assert!(ok(&out).starts_with("identical "));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let channel = tonic::transport::Endpoint::from_shared(url.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut audit = v1::audit_client::AuditClient::new(channel.clone());
+        let application_id = some.trim_end_matches(".json").to_owned();
+        let e = audit
+            .replay(with_token(
+                v1::ReplayRequest {
+                    report: Some(v1::replay_request::Report::BatchReport(
+                        v1::BatchReportRef {
+                            batch_id: batch_id.clone(),
+                            application_id: application_id.clone(),
+                        },
+                    )),
+                },
+                county,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+        let r = audit
+            .replay(with_token(
+                v1::ReplayRequest {
+                    report: Some(v1::replay_request::Report::BatchReport(
+                        v1::BatchReportRef {
+                            batch_id: batch_id.clone(),
+                            application_id: application_id.clone(),
+                        },
+                    )),
+                },
+                centre,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(r.identical, "{:?}", r.differences);
+        // One report of the batch, as a case system fetches it.
+        let mut batches = v1::batches_client::BatchesClient::new(channel);
+        let got = batches
+            .get_report(with_token(
+                v1::GetReportRequest {
+                    batch_id: batch_id.clone(),
+                    application_id,
+                    include_json: true,
+                },
+                centre,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .report
+            .unwrap();
+        assert_eq!(got.report_hash, r.report_hash);
+        assert_eq!(got.json.as_bytes(), &a[some][..]);
+    });
+    drop(rt);
+    let _ = Command::new("kill")
+        .arg(server.child.id().to_string())
+        .status();
+    let status = server.child.wait().unwrap();
+    logs += &server.stdout.join().unwrap();
+    logs += &server.stderr.join().unwrap();
+    assert!(status.success(), "server exit {status:?}: {logs}");
+    ok(&hedui(&["audit", "verify", "--data", data_s]));
+
+    // No id number of the city in anything the servers printed.
+    assert!(logs.contains("batch done"), "{logs}");
+    let ids = ids_in(&city);
+    assert!(ids.len() > 1000, "{}", ids.len());
+    for id in &ids {
+        assert!(
+            !logs.contains(id.as_str()),
+            "a clear id number in the server's output"
         );
     }
 }

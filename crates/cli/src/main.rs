@@ -9,6 +9,7 @@ mod demo;
 mod gen_city;
 mod ingest;
 mod progress;
+mod remote;
 mod serve;
 mod verify;
 

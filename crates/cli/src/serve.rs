@@ -50,8 +50,8 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode> {
         store,
         policies,
         &config.clients,
-        config.limits.concurrent_checks,
-    ));
+        &config.limits,
+    )?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,15 +1,13 @@
 //! `hedui verify` and `hedui replay`.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 use hedui_engine::Selection;
-use hedui_report::Outcome;
-use hedui_store::{SnapshotId, Store};
+use hedui_store::Store;
 
 use hedui::check;
 use hedui::reports::ReportWriter;
@@ -29,6 +27,12 @@ pub(crate) struct VerifyArgs {
     /// Folder of regional policy files (default: the embedded reference policy).
     #[arg(long)]
     policies: Option<PathBuf>,
+    /// With --server: why the households are checked (recorded in the
+    /// audit log with every household's query).
+    #[arg(long)]
+    purpose: Option<String>,
+    #[command(flatten)]
+    remote: crate::remote::ServerArgs,
 }
 
 /// Options of `hedui replay`.
@@ -43,6 +47,8 @@ pub(crate) struct ReplayArgs {
     /// Reports written by `hedui verify` (one or more).
     #[arg(required = true)]
     reports: Vec<PathBuf>,
+    #[command(flatten)]
+    remote: crate::remote::ServerArgs,
 }
 
 /// Counts of determinations and errors of a batch's summary, for the
@@ -70,6 +76,14 @@ pub(crate) fn print_counts(summary: &serde_json::Value) {
 
 /// `hedui verify`: each report written as soon as it is built.
 pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
+    if args.remote.server.is_some() {
+        return crate::remote::verify(
+            &args.remote,
+            &args.requests,
+            &args.out,
+            args.purpose.as_deref(),
+        );
+    }
     let started = Instant::now();
     let store = Store::open(&args.data)
         .with_context(|| format!("opening the data directory {}", args.data.display()))?;
@@ -126,6 +140,9 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
 
 /// `hedui replay`.
 pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode> {
+    if args.remote.server.is_some() {
+        return crate::remote::replay(&args.remote, &args.reports);
+    }
     let store = Store::open(&args.data)
         .with_context(|| format!("opening the data directory {}", args.data.display()))?;
     let policies = check::policies(args.policies.as_deref())?;
@@ -147,74 +164,23 @@ fn replay_one(
 ) -> Result<bool> {
     let text =
         std::fs::read_to_string(report).with_context(|| format!("reading {}", report.display()))?;
-    let stored: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", report.display()))?;
-    let original = match Outcome::from_json(&text)
-        .with_context(|| format!("{} is not a hedui report", report.display()))?
-    {
-        Outcome::Report(r) => r,
-        Outcome::Error(e) => bail!(
-            "{} is an error object ({}), not a report: nothing to replay",
-            report.display(),
-            e.code
-        ),
-    };
-    let mut ids: BTreeMap<String, SnapshotId> = BTreeMap::new();
-    for s in &original.inputs.snapshots {
-        ids.insert(
-            s.source.clone(),
-            SnapshotId::parse(&s.id).with_context(|| format!("snapshot id {:?}", s.id))?,
-        );
-    }
-    let (Some(apps), Some(members)) = (
-        ids.get("applications").cloned(),
-        ids.get("members").cloned(),
-    ) else {
-        bail!("the report names no request snapshots (applications, members)");
-    };
-    let mut requests = check::read_stored_requests(store, &apps, &members)?;
-    requests
-        .requests
-        .retain(|r| r.application_id == original.application_id);
-    requests
-        .rejected
-        .retain(|r| r.application_id == original.application_id);
-    let request_snaps = vec![
-        store.get(&apps)?.context("request snapshot missing")?,
-        store.get(&members)?.context("request snapshot missing")?,
-    ];
-    let (outcomes, _) = check::run_checks(
-        store,
-        &requests,
-        &request_snaps,
-        &Selection::Exact(ids),
-        Some(&original.inputs.matcher.hash),
-        policies,
-        Some(&original.inputs.policy.hash),
-    )?;
-    let Some(again) = outcomes
-        .into_iter()
-        .find(|o| o.application_id() == original.application_id)
-    else {
-        bail!(
-            "application {} is not in the request snapshots",
-            original.application_id
-        );
-    };
-    let recomputed: serde_json::Value = serde_json::from_str(&again.to_json())?;
-    let differences = hedui_report::diff(&stored, &recomputed);
-    if differences.is_empty() {
-        println!("identical {}", original.report_hash);
-        Ok(true)
+    let r = check::replay(store, policies, &text).with_context(|| report.display().to_string())?;
+    Ok(print_replayed(&report.display().to_string(), &r))
+}
+
+/// Prints a replay's verdict; true when identical.
+pub(crate) fn print_replayed(what: &str, r: &check::Replayed) -> bool {
+    if r.differences.is_empty() {
+        println!("identical {}", r.report_hash);
+        true
     } else {
         println!(
-            "{} differences between {} and the recomputed report:",
-            differences.len(),
-            report.display()
+            "{} differences between {what} and the recomputed report:",
+            r.differences.len(),
         );
-        for d in &differences {
+        for d in &r.differences {
             println!("  {d}");
         }
-        Ok(false)
+        false
     }
 }

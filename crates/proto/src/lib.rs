@@ -73,18 +73,59 @@ pub fn check_verify_request(r: &v1::VerifyRequest) -> Result<(), FieldError> {
         .household
         .as_ref()
         .ok_or_else(|| field("household", "is required"))?;
-    required("household.application_id", &h.application_id)?;
-    required("household.region_code", &h.region_code)?;
-    required("household.assistance", &h.assistance)?;
-    date_field("household.applied_on", &h.applied_on)?;
-    required("household.authorization_ref", &h.authorization_ref)?;
+    check_household("household", h)?;
     required("purpose", &r.purpose)?;
+    Ok(())
+}
+
+/// Checks one household message; `at` names it in the error
+/// (`household`, `households[3]`).
+pub fn check_household(at: &str, h: &v1::Household) -> Result<(), FieldError> {
+    required(&format!("{at}.application_id"), &h.application_id)?;
+    required(&format!("{at}.region_code"), &h.region_code)?;
+    required(&format!("{at}.assistance"), &h.assistance)?;
+    date_field(&format!("{at}.applied_on"), &h.applied_on)?;
+    required(&format!("{at}.authorization_ref"), &h.authorization_ref)?;
     if h.members.is_empty() {
-        return Err(field("household.members", "needs at least the applicant"));
+        return Err(field(
+            &format!("{at}.members"),
+            "needs at least the applicant",
+        ));
     }
     for (i, m) in h.members.iter().enumerate() {
-        required(&format!("household.members[{i}].name"), &m.name)?;
-        required(&format!("household.members[{i}].relation"), &m.relation)?;
+        required(&format!("{at}.members[{i}].name"), &m.name)?;
+        required(&format!("{at}.members[{i}].relation"), &m.relation)?;
     }
     Ok(())
+}
+
+/// Checks a `SubmitBatchRequest`: a purpose, and either both tables or
+/// households (each checked as for `Verify`), not both.
+pub fn check_submit_batch(r: &v1::SubmitBatchRequest) -> Result<(), FieldError> {
+    required("purpose", &r.purpose)?;
+    let tables = !r.applications_ipc.is_empty() || !r.members_ipc.is_empty();
+    match (tables, r.households.is_empty()) {
+        (true, false) => Err(field(
+            "households",
+            "send either the applications and members tables or households, not both",
+        )),
+        (false, true) => Err(field(
+            "applications_ipc",
+            "is required (with members_ipc), or households",
+        )),
+        (true, true) => {
+            if r.applications_ipc.is_empty() {
+                return Err(field("applications_ipc", "is required with members_ipc"));
+            }
+            if r.members_ipc.is_empty() {
+                return Err(field("members_ipc", "is required with applications_ipc"));
+            }
+            Ok(())
+        }
+        (false, false) => r
+            .households
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, h)| check_household(&format!("households[{i}]"), h)),
+    }
 }

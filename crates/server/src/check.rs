@@ -76,7 +76,8 @@ fn store_request_table(
     Ok(store.commit(input)?.meta)
 }
 
-fn find(dir: &Path, stem: &str) -> Result<std::path::PathBuf> {
+/// `DIR/<stem>.parquet`, `.arrow`, `.ipc`, `.feather` or `.csv`, the first that exists.
+pub fn find(dir: &Path, stem: &str) -> Result<std::path::PathBuf> {
     ["parquet", "arrow", "ipc", "feather", "csv"]
         .iter()
         .map(|e| dir.join(format!("{stem}.{e}")))
@@ -491,4 +492,90 @@ pub fn truth_agreement(
         }
     }
     Ok(a)
+}
+
+/// A replay's verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replayed {
+    /// The report's application.
+    pub application_id: String,
+    /// The report's region (for a caller's scope).
+    pub region_code: String,
+    /// The original report's hash.
+    pub report_hash: String,
+    /// Where the recomputed report differs (JSON paths with both values);
+    /// empty when it is identical.
+    pub differences: Vec<String>,
+}
+
+/// The report a replay starts from, read and checked: the report, and
+/// the snapshots it names by source.
+pub fn replay_source(text: &str) -> Result<(hedui_report::Report, BTreeMap<String, SnapshotId>)> {
+    let original = match Outcome::from_json(text).context("not a hedui report")? {
+        Outcome::Report(r) => r,
+        Outcome::Error(e) => anyhow::bail!(
+            "an error object ({}), not a report: nothing to replay",
+            e.code
+        ),
+    };
+    let mut ids: BTreeMap<String, SnapshotId> = BTreeMap::new();
+    for s in &original.inputs.snapshots {
+        ids.insert(
+            s.source.clone(),
+            SnapshotId::parse(&s.id).with_context(|| format!("snapshot id {:?}", s.id))?,
+        );
+    }
+    Ok((*original, ids))
+}
+
+/// Recomputes a report (its canonical JSON, as written) from the
+/// snapshots, policy version and matcher it names, and compares.
+pub fn replay(store: &Store, policies: &PolicySet, text: &str) -> Result<Replayed> {
+    let stored: serde_json::Value = serde_json::from_str(text).context("not JSON")?;
+    let (original, ids) = replay_source(text)?;
+    let (Some(apps), Some(members)) = (
+        ids.get("applications").cloned(),
+        ids.get("members").cloned(),
+    ) else {
+        anyhow::bail!("the report names no request snapshots (applications, members)");
+    };
+    let mut requests = read_stored_requests(store, &apps, &members)?;
+    requests
+        .requests
+        .retain(|r| r.application_id == original.application_id);
+    requests
+        .rejected
+        .retain(|r| r.application_id == original.application_id);
+    let request_snaps = vec![
+        store.get(&apps)?.context("request snapshot missing")?,
+        store.get(&members)?.context("request snapshot missing")?,
+    ];
+    let (outcomes, _) = run_checks(
+        store,
+        &requests,
+        &request_snaps,
+        &Selection::Exact(ids),
+        Some(&original.inputs.matcher.hash),
+        policies,
+        Some(&original.inputs.policy.hash),
+    )?;
+    let Some(again) = outcomes
+        .into_iter()
+        .find(|o| o.application_id() == original.application_id)
+    else {
+        anyhow::bail!(
+            "application {} is not in the request snapshots",
+            original.application_id
+        );
+    };
+    let recomputed: serde_json::Value = serde_json::from_str(&again.to_json())?;
+    Ok(Replayed {
+        differences: hedui_report::diff(&stored, &recomputed)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        application_id: original.application_id,
+        region_code: original.region_code,
+        report_hash: original.report_hash,
+    })
 }

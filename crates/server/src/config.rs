@@ -76,6 +76,11 @@ impl Client {
 pub struct Limits {
     /// Largest request message, bytes.
     pub max_request_bytes: usize,
+    /// Largest batch submission (`SubmitBatch`: the two tables), bytes.
+    pub max_batch_bytes: usize,
+    /// Households the batch runner gathers at once: memory grows with it,
+    /// and a killed server computes at most this many again.
+    pub batch_chunk_households: usize,
     /// Concurrent requests per connection.
     pub concurrency_per_connection: usize,
     /// Checks computed at once (each uses the engine's threads).
@@ -89,6 +94,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_request_bytes: 4 << 20,
+            max_batch_bytes: 512 << 20,
+            batch_chunk_households: 10_000,
             concurrency_per_connection: 64,
             concurrent_checks: 2,
             shutdown_grace_seconds: 10,

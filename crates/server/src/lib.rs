@@ -7,8 +7,11 @@
 //!
 //! [`run`] serves on a listener until a shutdown future resolves.
 
+mod batch;
 pub mod check;
 pub mod config;
+pub mod jobs;
+mod replay;
 pub mod reports;
 mod service;
 
@@ -19,6 +22,7 @@ use anyhow::{Context, Result};
 use hedui_proto::v1;
 use tokio::net::TcpListener;
 
+pub use batch::encode_ipc;
 pub use config::{ADMIN_TOKEN_FILE, Client, Config, DEFAULT_LISTEN, Limits, Role, token_hash};
 pub use service::{State, report_message};
 
@@ -37,6 +41,12 @@ pub async fn run(
     health
         .set_serving::<v1::catalog_server::CatalogServer<service::Catalog>>()
         .await;
+    health
+        .set_serving::<v1::batches_server::BatchesServer<batch::Batches>>()
+        .await;
+    health
+        .set_serving::<v1::audit_server::AuditServer<replay::Audit>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -47,13 +57,35 @@ pub async fn run(
             .max_decoding_message_size(limits.max_request_bytes);
     let catalog = v1::catalog_server::CatalogServer::new(service::Catalog(Arc::clone(&state)))
         .max_decoding_message_size(limits.max_request_bytes);
+    let batches = v1::batches_server::BatchesServer::new(batch::Batches(Arc::clone(&state)))
+        .max_decoding_message_size(limits.max_batch_bytes)
+        .max_encoding_message_size(usize::MAX);
+    let audit = v1::audit_server::AuditServer::new(replay::Audit(Arc::clone(&state)))
+        .max_decoding_message_size(limits.max_request_bytes);
+    // The batch runner: takes up unfinished batches now (a restart), and
+    // each batch as it is submitted.
+    let (runner_done, runner_stopped) = tokio::sync::oneshot::channel::<()>();
+    {
+        let state = Arc::clone(&state);
+        std::thread::Builder::new()
+            .name("hedui-batches".into())
+            .spawn(move || {
+                batch::runner(&state);
+                let _ = runner_done.send(());
+            })
+            .context("starting the batch runner")?;
+    }
     tracing::info!(addr = ?listener.local_addr().ok(), "serving");
     // Once `shutdown` resolves, calls in flight get the grace period to
     // finish; connections still open after it are dropped.
     let (fired, on_fire) = tokio::sync::oneshot::channel::<()>();
+    let stopping = Arc::clone(&state);
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down: finishing the calls in flight");
+        // The batch runner stops after its chunk in flight; what it has
+        // not done is resumed at the next start.
+        stopping.stop();
         let _ = fired.send(());
     };
     let serve = tonic::transport::Server::builder()
@@ -62,6 +94,8 @@ pub async fn run(
         .add_service(reflection)
         .add_service(verification)
         .add_service(catalog)
+        .add_service(batches)
+        .add_service(audit)
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
             signal,
@@ -78,6 +112,13 @@ pub async fn run(
         } => {
             tracing::warn!("connections still open after the grace period: stopping");
         }
+    }
+    // The runner's chunk in flight may finish within the grace period.
+    state.stop();
+    if tokio::time::timeout(grace, runner_stopped).await.is_err() {
+        tracing::warn!(
+            "the batch runner's chunk in flight did not finish: it is redone at the next start"
+        );
     }
     tracing::info!("stopped");
     Ok(())

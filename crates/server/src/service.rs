@@ -5,7 +5,9 @@
 //! audit log holds keyed hashes of the ids.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -18,19 +20,27 @@ use hedui_store::{AuditEvent, SnapshotId, Store};
 use tonic::{Request, Response, Status};
 
 use crate::check;
-use crate::config::{Client, Role, token_hash};
+use crate::config::{Client, Limits, Role, token_hash};
+use crate::jobs::Jobs;
 
 /// The linker prepared for a selection of snapshots.
 type LinkerFor = (BTreeMap<String, SnapshotId>, Arc<Linker>);
 
-/// What the services share: the store, the policies, the clients, and the
-/// linker of the newest snapshots (prepared once, again when they change).
+/// What the services share: the store, the policies, the clients, the
+/// batch jobs, and the linker of the snapshots last used (prepared once,
+/// again when they change).
 pub struct State {
     pub(crate) store: Store,
     pub(crate) policies: PolicySet,
+    pub(crate) jobs: Jobs,
+    /// Households gathered at once by the batch runner.
+    pub(crate) batch_chunk: usize,
     clients: Vec<(blake3::Hash, Arc<Client>)>,
     linker: Mutex<Option<LinkerFor>>,
     checks: tokio::sync::Semaphore,
+    stopping: AtomicBool,
+    /// Rings the batch runner: a batch was submitted, or the server stops.
+    bell: (Mutex<u64>, Condvar),
 }
 
 impl std::fmt::Debug for State {
@@ -43,13 +53,13 @@ impl std::fmt::Debug for State {
 }
 
 impl State {
-    /// The state over an open store.
+    /// The state over an open store (its jobs database opened, or created).
     pub fn new(
         store: Store,
         policies: PolicySet,
         clients: &[Client],
-        concurrent_checks: usize,
-    ) -> State {
+        limits: &Limits,
+    ) -> anyhow::Result<State> {
         let clients = clients
             .iter()
             .filter_map(|c| {
@@ -58,13 +68,51 @@ impl State {
                     .map(|h| (h, Arc::new(c.clone())))
             })
             .collect();
-        State {
+        let jobs = Jobs::open(store.root())?;
+        Ok(State {
             store,
             policies,
+            jobs,
+            batch_chunk: limits.batch_chunk_households.max(1),
             clients,
             linker: Mutex::new(None),
-            checks: tokio::sync::Semaphore::new(concurrent_checks.max(1)),
-        }
+            checks: tokio::sync::Semaphore::new(limits.concurrent_checks.max(1)),
+            stopping: AtomicBool::new(false),
+            bell: (Mutex::new(0), Condvar::new()),
+        })
+    }
+
+    /// Wakes the batch runner.
+    pub(crate) fn ring(&self) {
+        let (m, c) = &self.bell;
+        *m.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        c.notify_all();
+    }
+
+    /// Waits for [`State::ring`] (or `timeout`).
+    pub(crate) fn wait_for_ring(&self, seen: u64, timeout: Duration) -> u64 {
+        let (m, c) = &self.bell;
+        let g = m.lock().unwrap_or_else(|p| p.into_inner());
+        let (g, _) = c
+            .wait_timeout_while(g, timeout, |n| *n == seen && !self.stopping())
+            .unwrap_or_else(|p| p.into_inner());
+        *g
+    }
+
+    /// The current ring count.
+    pub(crate) fn rings(&self) -> u64 {
+        *self.bell.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Asks the batch runner to stop after the chunk in flight.
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.ring();
+    }
+
+    /// Whether the server is stopping.
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
     }
 
     /// The client a bearer token belongs to (constant-time comparison of
@@ -81,6 +129,17 @@ impl State {
     /// snapshot linked) when they changed since the last call.
     fn linker(&self) -> anyhow::Result<(BTreeMap<String, hedui_store::SnapshotMeta>, Arc<Linker>)> {
         let snapshots = hedui_engine::select(&self.store, &Selection::Newest)?;
+        let linker = self.linker_for(&snapshots, None)?;
+        Ok((snapshots, linker))
+    }
+
+    /// The linker for these snapshots (with this matcher, when pinned),
+    /// prepared when it is not the one held.
+    pub(crate) fn linker_for(
+        &self,
+        snapshots: &BTreeMap<String, hedui_store::SnapshotMeta>,
+        model_hash: Option<&str>,
+    ) -> anyhow::Result<Arc<Linker>> {
         let ids: BTreeMap<String, SnapshotId> = snapshots
             .iter()
             .map(|(k, m)| (k.clone(), m.id.clone()))
@@ -88,23 +147,40 @@ impl State {
         let mut cached = self.linker.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((held, l)) = cached.as_ref()
             && *held == ids
+            && model_hash.is_none_or(|h| h == l.model.hash())
         {
-            return Ok((snapshots, Arc::clone(l)));
+            return Ok(Arc::clone(l));
         }
-        let linker = Arc::new(check::link(&self.store, &snapshots, None)?);
+        let linker = Arc::new(check::link(&self.store, snapshots, model_hash)?);
         *cached = Some((ids, Arc::clone(&linker)));
-        Ok((snapshots, linker))
+        Ok(linker)
     }
 
-    fn audit(&self, event: AuditEvent) -> Result<(), Status> {
+    pub(crate) fn audit(&self, event: AuditEvent) -> Result<(), Status> {
         self.store.audit_append(event).map(|_| ()).map_err(|e| {
             tracing::error!(error = %e, "audit log append failed");
             Status::internal("the audit log could not be written; nothing was returned")
         })
     }
 
+    /// Keyed hashes of id numbers for the audit log.
+    pub(crate) fn person_hashes(&self, ids: &[String]) -> Result<Vec<String>, Status> {
+        ids.iter()
+            .filter(|s| !s.is_empty())
+            .map(|p| self.store.person_hash(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                tracing::error!(error = %e, "audit key");
+                Status::internal("the audit log could not be written; nothing was returned")
+            })
+    }
+
     /// Authenticates a call: its client, or UNAUTHENTICATED (logged).
-    fn authenticate<T>(&self, req: &Request<T>, action: &str) -> Result<Arc<Client>, Status> {
+    pub(crate) fn authenticate<T>(
+        &self,
+        req: &Request<T>,
+        action: &str,
+    ) -> Result<Arc<Client>, Status> {
         let token = req
             .metadata()
             .get("authorization")
@@ -136,7 +212,7 @@ impl State {
         }
     }
 
-    fn refuse(
+    pub(crate) fn refuse(
         &self,
         client: &Client,
         role: Role,
@@ -169,12 +245,22 @@ impl State {
 /// the contract would carry them: the same normaliser takes them, so the
 /// server's check and `hedui verify` of the same household store the same
 /// request snapshots and give the same report.
-fn request_tables(
-    h: &v1::Household,
+pub(crate) fn request_tables(
+    hs: &[v1::Household],
 ) -> anyhow::Result<(hedui_sources::Normalised, hedui_sources::Normalised)> {
-    let applied = hedui_proto::date_field("household.applied_on", &h.applied_on)?;
-    let days = (applied - hedui_model::Date::from_ymd_opt(1970, 1, 1).unwrap_or_default())
-        .num_days() as i32;
+    let epoch = hedui_model::Date::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let days = hs
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let at = if hs.len() == 1 {
+                "household.applied_on".to_owned()
+            } else {
+                format!("households[{i}].applied_on")
+            };
+            Ok((hedui_proto::date_field(&at, &h.applied_on)? - epoch).num_days() as i32)
+        })
+        .collect::<anyhow::Result<Vec<i32>>>()?;
     let opt = |s: &str| {
         if s.is_empty() {
             None
@@ -193,12 +279,22 @@ fn request_tables(
     let apps = RecordBatch::try_new(
         apps_schema.clone(),
         vec![
-            Arc::new(StringArray::from(vec![h.application_id.clone()])) as ArrayRef,
-            Arc::new(StringArray::from(vec![h.region_code.clone()])),
-            Arc::new(StringArray::from(vec![opt(&h.hukou_kind)])),
-            Arc::new(StringArray::from(vec![h.assistance.clone()])),
-            Arc::new(Date32Array::from(vec![days])),
-            Arc::new(StringArray::from(vec![h.authorization_ref.clone()])),
+            Arc::new(StringArray::from_iter_values(
+                hs.iter().map(|h| h.application_id.as_str()),
+            )) as ArrayRef,
+            Arc::new(StringArray::from_iter_values(
+                hs.iter().map(|h| h.region_code.as_str()),
+            )),
+            Arc::new(StringArray::from(
+                hs.iter().map(|h| opt(&h.hukou_kind)).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                hs.iter().map(|h| h.assistance.as_str()),
+            )),
+            Arc::new(Date32Array::from(days)),
+            Arc::new(StringArray::from_iter_values(
+                hs.iter().map(|h| h.authorization_ref.as_str()),
+            )),
         ],
     )?;
     let members_schema = Arc::new(Schema::new(vec![
@@ -207,25 +303,26 @@ fn request_tables(
         Field::new("name", DataType::Utf8, false),
         Field::new("relation", DataType::Utf8, false),
     ]));
-    let n = h.members.len();
+    let all = || {
+        hs.iter()
+            .flat_map(|h| h.members.iter().map(move |m| (h, m)))
+    };
     let members = RecordBatch::try_new(
         members_schema.clone(),
         vec![
-            Arc::new(StringArray::from(vec![h.application_id.clone(); n])) as ArrayRef,
             Arc::new(StringArray::from(
-                h.members
-                    .iter()
-                    .map(|m| opt(&m.id_number))
+                all()
+                    .map(|(h, _)| h.application_id.as_str())
                     .collect::<Vec<_>>(),
+            )) as ArrayRef,
+            Arc::new(StringArray::from(
+                all().map(|(_, m)| opt(&m.id_number)).collect::<Vec<_>>(),
             )),
             Arc::new(StringArray::from(
-                h.members.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+                all().map(|(_, m)| m.name.as_str()).collect::<Vec<_>>(),
             )),
             Arc::new(StringArray::from(
-                h.members
-                    .iter()
-                    .map(|m| m.relation.clone())
-                    .collect::<Vec<_>>(),
+                all().map(|(_, m)| m.relation.as_str()).collect::<Vec<_>>(),
             )),
         ],
     )?;
@@ -362,14 +459,7 @@ impl v1::verification_server::Verification for Verification {
                 ));
             }
         };
-        let person_hashes = persons
-            .iter()
-            .map(|p| state.store.person_hash(p))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| {
-                tracing::error!(error = %e, "audit key");
-                Status::internal("the audit log could not be written; nothing was returned")
-            })?;
+        let person_hashes = state.person_hashes(&persons)?;
         let report_hash = match &outcome {
             Outcome::Report(r) => r.report_hash.clone(),
             Outcome::Error(_) => String::new(),
@@ -401,7 +491,8 @@ enum CheckError {
 /// outcome and the normalised ids of the declared members (for the audit
 /// log's keyed hashes).
 fn check_one(state: &State, h: &v1::Household) -> Result<(Outcome, Vec<String>), CheckError> {
-    let (apps, members) = request_tables(h).map_err(|e| CheckError::Invalid(e.to_string()))?;
+    let (apps, members) =
+        request_tables(std::slice::from_ref(h)).map_err(|e| CheckError::Invalid(e.to_string()))?;
     let (set, snaps) =
         check::store_requests(&state.store, &apps, &members).map_err(CheckError::Internal)?;
     if let Some(r) = set.rejected.first() {
@@ -475,5 +566,49 @@ impl v1::catalog_server::Catalog for Catalog {
                 })
                 .collect(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn household(app: &str, members: &[(&str, &str)]) -> v1::Household {
+        v1::Household {
+            application_id: app.into(),
+            region_code: "530302".into(),
+            hukou_kind: String::new(),
+            assistance: "dibao".into(),
+            applied_on: "2026-03-15".into(),
+            authorization_ref: format!("SQ-{app}"),
+            members: members
+                .iter()
+                .map(|(name, relation)| v1::Member {
+                    id_number: String::new(),
+                    name: (*name).into(),
+                    relation: (*relation).into(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Regression: the members column was built from an iterator of no
+    /// known length, which arrow refuses with a panic ("Iterator must be
+    /// sized"): every Verify failed.
+    #[test]
+    fn households_become_the_contract_tables_one_row_per_household_and_member() {
+        let hs = [
+            household("A1", &[("张三", "applicant"), ("李四", "spouse")]),
+            household("A2", &[("王五", "applicant")]),
+        ];
+        let (apps, members) = request_tables(&hs).unwrap();
+        assert_eq!((apps.accepted, apps.quarantined), (2, 0));
+        assert_eq!((members.accepted, members.quarantined), (3, 0));
+        let e = request_tables(&[v1::Household {
+            applied_on: "15/03/2026".into(),
+            ..household("A3", &[("赵六", "applicant")])
+        }])
+        .unwrap_err();
+        assert!(e.to_string().contains("household.applied_on"), "{e}");
     }
 }

@@ -161,6 +161,16 @@ impl Store {
 
     /// Appends an entry to the audit log and returns it.
     pub fn audit_append(&self, event: AuditEvent) -> Result<AuditEntry> {
+        let mut entries = self.audit_append_all(vec![event])?;
+        Ok(entries.pop().expect("one event appends one entry"))
+    }
+
+    /// Appends entries in order, in one transaction (a batch's households:
+    /// all or none of them are logged), and returns them.
+    pub fn audit_append_all(&self, events: Vec<AuditEvent>) -> Result<Vec<AuditEntry>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
         let at =
             DateTime::<Utc>::from(SystemTime::now()).to_rfc3339_opts(SecondsFormat::Millis, true);
         let mut conn = self.catalog.conn();
@@ -180,48 +190,63 @@ impl Store {
                 e => Err(e),
             })
             .map_err(err)?;
-        let (seq, prev) = match last {
+        let (mut seq, mut prev) = match last {
             Some((s, h)) => (s + 1, h),
             None => (1, GENESIS.to_owned()),
         };
-        let hash = entry_hash(seq, &at, &event, &prev);
-        tx.execute(
-            "INSERT INTO audit (seq, at, caller, role, action, outcome, purpose, authorization_ref,
-                                application_id, person_hashes, report_hash, detail, prev, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            params![
-                seq,
-                at,
-                event.caller,
-                event.role,
-                event.action,
-                event.outcome,
-                event.purpose,
-                event.authorization_ref,
-                event.application_id,
-                event.person_hashes.join(","),
-                event.report_hash,
-                event.detail,
-                prev,
-                hash
-            ],
-        )
-        .map_err(err)?;
+        let mut out = Vec::with_capacity(events.len());
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO audit (seq, at, caller, role, action, outcome, purpose,
+                                        authorization_ref, application_id, person_hashes,
+                                        report_hash, detail, prev, hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                )
+                .map_err(err)?;
+            for event in events {
+                let hash = entry_hash(seq, &at, &event, &prev);
+                insert
+                    .execute(params![
+                        seq,
+                        at,
+                        event.caller,
+                        event.role,
+                        event.action,
+                        event.outcome,
+                        event.purpose,
+                        event.authorization_ref,
+                        event.application_id,
+                        event.person_hashes.join(","),
+                        event.report_hash,
+                        event.detail,
+                        prev,
+                        hash
+                    ])
+                    .map_err(err)?;
+                out.push(AuditEntry {
+                    seq,
+                    at: at.clone(),
+                    event,
+                    prev: std::mem::replace(&mut prev, hash.clone()),
+                    hash,
+                });
+                seq += 1;
+            }
+        }
         tx.commit().map_err(err)?;
         // The head, written while the catalog lock is still held (the
         // connection guard), so heads are written in sequence order.
+        let (last_seq, last_hash) = out
+            .last()
+            .map(|e| (e.seq, e.hash.clone()))
+            .unwrap_or_default();
         let head = self.root().join(AUDIT_HEAD_FILE);
         let tmp = head.with_extension("head.tmp");
-        fsutil::write_synced(&tmp, format!("{seq} {hash}\n").as_bytes())?;
+        fsutil::write_synced(&tmp, format!("{last_seq} {last_hash}\n").as_bytes())?;
         std::fs::rename(&tmp, &head).map_err(|e| Error::io(&head, e))?;
         drop(conn);
-        Ok(AuditEntry {
-            seq,
-            at,
-            event,
-            prev,
-            hash,
-        })
+        Ok(out)
     }
 
     /// Every entry, in order.

@@ -9,6 +9,12 @@ use crate::error::{Error, Result};
 /// fsyncs a directory, so that entries created, renamed or removed in it
 /// survive a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    // The parent of a relative one-component path (`hedui-data`) is "".
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
@@ -38,6 +44,21 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
         sync_dir(parent)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: `hedui ingest --data hedui-data` (a relative data
+    /// directory of one component, as the README has it) failed with
+    /// "I/O error on : No such file or directory": its parent is "".
+    #[test]
+    fn the_parent_of_a_relative_one_component_path_is_synced_as_dot() {
+        let parent = Path::new("hedui-data").parent().unwrap();
+        assert_eq!(parent, Path::new(""));
+        sync_dir(parent).unwrap();
+    }
 }
 
 /// Writes `bytes` to a new file at `path` and fsyncs it.

@@ -1,0 +1,244 @@
+//! The commands against a server (`--server URL`): `hedui verify` submits
+//! its request folder as a batch, watches it and writes the reports as the
+//! offline command does; `hedui replay` asks the server to replay.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use hedui_proto::v1;
+use hedui_report::Outcome;
+use tonic::Request;
+use tonic::metadata::MetadataValue;
+use tonic::transport::{Channel, Endpoint};
+
+use hedui::check;
+use hedui::reports::ReportWriter;
+
+/// How to reach a server.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ServerArgs {
+    /// A hedui server (e.g. http://127.0.0.1:50051): the work is done there.
+    #[arg(long)]
+    pub(crate) server: Option<String>,
+    /// The bearer token for --server.
+    #[arg(long, env = "HEDUI_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+}
+
+/// A connected client: the channel and the bearer header.
+#[derive(Debug, Clone)]
+pub(crate) struct Remote {
+    channel: Channel,
+    bearer: MetadataValue<tonic::metadata::Ascii>,
+}
+
+impl Remote {
+    /// Connects to `server` with `token`.
+    pub(crate) async fn connect(args: &ServerArgs) -> Result<Remote> {
+        let url = args.server.clone().context("--server is required")?;
+        let Some(token) = args.token.as_deref() else {
+            bail!("--server needs a token: --token or HEDUI_TOKEN");
+        };
+        let bearer = format!("Bearer {}", token.trim())
+            .parse()
+            .context("the token is not a valid header value")?;
+        let channel = Endpoint::from_shared(url.clone())
+            .with_context(|| format!("{url} is not a server URL"))?
+            .connect()
+            .await
+            .with_context(|| format!("connecting to {url}"))?;
+        Ok(Remote { channel, bearer })
+    }
+
+    /// A request with the bearer header.
+    pub(crate) fn request<T>(&self, msg: T) -> Request<T> {
+        let mut r = Request::new(msg);
+        r.metadata_mut()
+            .insert("authorization", self.bearer.clone());
+        r
+    }
+
+    fn batches(&self) -> v1::batches_client::BatchesClient<Channel> {
+        v1::batches_client::BatchesClient::new(self.channel.clone())
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX)
+    }
+
+    fn audit(&self) -> v1::audit_client::AuditClient<Channel> {
+        v1::audit_client::AuditClient::new(self.channel.clone())
+            .max_decoding_message_size(usize::MAX)
+    }
+}
+
+/// A gRPC status as an error that says what the server said.
+fn status(what: &str, s: &tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what}: the server answered {:?}: {}",
+        s.code(),
+        s.message()
+    )
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the client runtime")
+}
+
+/// One request table of a folder, as the Arrow IPC stream `SubmitBatch`
+/// carries (read as `hedui verify` reads it; the server normalises it).
+fn table_ipc(dir: &Path, stem: &str) -> Result<Vec<u8>> {
+    let path = check::find(dir, stem)?;
+    let (schema, batches) = hedui_sources::read_file(&path)?;
+    hedui_server::encode_ipc(&schema, &batches)
+        .with_context(|| format!("encoding {}", path.display()))
+}
+
+/// `hedui verify --server`: the folder's tables submitted as one batch,
+/// its progress shown, its reports written to `out` as the offline
+/// command writes them.
+pub(crate) fn verify(
+    server: &ServerArgs,
+    requests: &Path,
+    out: &Path,
+    purpose: Option<&str>,
+) -> Result<ExitCode> {
+    let started = Instant::now();
+    let Some(purpose) = purpose else {
+        bail!(
+            "--server needs --purpose: why the households are checked is recorded with every query"
+        );
+    };
+    let submit = v1::SubmitBatchRequest {
+        applications_ipc: table_ipc(requests, "applications")?,
+        members_ipc: table_ipc(requests, "members")?,
+        households: Vec::new(),
+        purpose: purpose.to_owned(),
+    };
+    let rt = runtime()?;
+    let summary = rt.block_on(async {
+        let remote = Remote::connect(server).await?;
+        let answer = remote
+            .batches()
+            .submit_batch(remote.request(submit))
+            .await
+            .map_err(|s| status("submitting the batch", &s))?
+            .into_inner();
+        println!(
+            "batch {} of {} households {}",
+            answer.batch_id,
+            answer.total,
+            if answer.existing {
+                "(submitted before: the same batch)"
+            } else {
+                "submitted"
+            }
+        );
+        let pb = crate::progress::bar(answer.total, "checking households".into());
+        let mut watch = remote
+            .batches()
+            .watch_batch(remote.request(v1::WatchBatchRequest {
+                batch_id: answer.batch_id.clone(),
+            }))
+            .await
+            .map_err(|s| status("watching the batch", &s))?
+            .into_inner();
+        let mut last = None;
+        while let Some(p) = watch
+            .message()
+            .await
+            .map_err(|s| status("watching the batch", &s))?
+        {
+            pb.set_position(p.done);
+            last = Some(p);
+        }
+        pb.finish_and_clear();
+        match &last {
+            Some(p) if p.state == "done" => {}
+            _ => bail!(
+                "the server stopped answering before batch {} was done; `hedui verify --server` \
+                 again picks it up where it is",
+                answer.batch_id
+            ),
+        }
+        let writer = ReportWriter::create(out)?;
+        let mut after = String::new();
+        loop {
+            let page = remote
+                .batches()
+                .list_batch_reports(remote.request(v1::ListBatchReportsRequest {
+                    batch_id: answer.batch_id.clone(),
+                    after: after.clone(),
+                    limit: 0,
+                }))
+                .await
+                .map_err(|s| status("fetching the reports", &s))?
+                .into_inner();
+            for r in &page.reports {
+                let o = Outcome::from_json(&r.json)
+                    .with_context(|| format!("the report of {}", r.application_id))?;
+                writer.write(&o)?;
+            }
+            if page.next_after.is_empty() {
+                break;
+            }
+            after = page.next_after;
+        }
+        writer.finish()
+    })?;
+    let count = |k: &str| {
+        summary
+            .get(k)
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    };
+    println!(
+        "checked {} households on the server: {} reports, {} not checkable, in {:.1} s",
+        count("applications"),
+        count("reports"),
+        count("errors"),
+        started.elapsed().as_secs_f64()
+    );
+    crate::verify::print_counts(&summary);
+    println!(
+        "   reports in {} (summary.json, <application_id>.json and .html)",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hedui replay --server`: each report replayed by the server.
+pub(crate) fn replay(server: &ServerArgs, reports: &[std::path::PathBuf]) -> Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let remote = Remote::connect(server).await?;
+        let mut code = ExitCode::SUCCESS;
+        for path in reports {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let r = remote
+                .audit()
+                .replay(remote.request(v1::ReplayRequest {
+                    report: Some(v1::replay_request::Report::ReportJson(text)),
+                }))
+                .await
+                .map_err(|s| status(&format!("replaying {}", path.display()), &s))?
+                .into_inner();
+            let verdict = check::Replayed {
+                application_id: String::new(),
+                region_code: String::new(),
+                report_hash: r.report_hash,
+                differences: r.differences,
+            };
+            if !crate::verify::print_replayed(&path.display().to_string(), &verdict) {
+                code = ExitCode::FAILURE;
+            }
+        }
+        Ok(code)
+    })
+}
