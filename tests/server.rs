@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use arrow::array::Array as _;
 use hedui_proto::v1;
 use tonic::Code;
 
@@ -463,6 +464,14 @@ fn the_example_configuration_loads_and_an_unknown_key_is_refused() {
     }
 }
 
+async fn channel_for(url: &str) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
 /// Every file of a report folder, by name.
 fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
@@ -504,21 +513,57 @@ fn a_batch_killed_mid_way_resumes_and_ends_with_the_offline_reports() {
         "--out",
         city.to_str().unwrap(),
     ]));
-    let mut args = vec![
-        "ingest".to_owned(),
-        "--data".into(),
-        data_s.into(),
-        "--as-of".into(),
-        "2026-06-30".into(),
-    ];
+    // A centre that verifies and audits everywhere; a county; a monitor.
+    let (centre, county, monitor) = ("centre-token", "county-token", "monitor-token");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[limits]\nbatch_chunk_households = 3\n\n\
+             [[clients]]\nname = \"centre\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\", \"audit\", \"ingest\"]\nregions = [\"\"]\n\n\
+             [[clients]]\nname = \"county-999999\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\", \"audit\"]\nregions = [\"999999\"]\n\n\
+             [[clients]]\nname = \"monitoring\"\ntoken_blake3 = \"{}\"\nroles = [\"monitor\"]\nregions = [\"\"]\n",
+            hedui_server::token_hash(centre),
+            hedui_server::token_hash(county),
+            hedui_server::token_hash(monitor)
+        ),
+    )
+    .unwrap();
+
+    // The city's extracts streamed to the server (Flight DoPut).
+    let mut server = start(&data, &config);
+    let url = format!("http://{}", server.addr);
+    let mut ingest = Command::new(env!("CARGO_BIN_EXE_hedui"));
+    ingest
+        .args(["ingest", "--server", &url, "--as-of", "2026-06-30"])
+        .env("HEDUI_TOKEN", centre);
     for f in std::fs::read_dir(city.join("extracts")).unwrap() {
         let p = f.unwrap().path();
         if p.extension().is_some_and(|e| e == "parquet") {
-            args.push(p.to_string_lossy().into_owned());
+            ingest.arg(p);
         }
     }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    ok(&hedui(&args));
+    let text = ok(&ingest.output().unwrap());
+    assert!(
+        text.contains("hukou") && text.contains("accepted"),
+        "{text}"
+    );
+    // Refused without the ingest role.
+    let out = Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args(["ingest", "--server", &url, "--as-of", "2026-06-30"])
+        .arg(city.join("extracts/tax.parquet"))
+        .env("HEDUI_TOKEN", monitor)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ingest"),
+        "{out:?}"
+    );
+    assert_eq!(audited(&data, "ingest"), 15, "14 extracts and a refusal");
+
+    // The offline check of the same requests, on the snapshots the server
+    // ingested.
     let requests = city.join("requests");
     let offline = dir.path().join("offline");
     ok(&hedui(&[
@@ -531,22 +576,6 @@ fn a_batch_killed_mid_way_resumes_and_ends_with_the_offline_reports() {
         offline.to_str().unwrap(),
     ]));
 
-    // A centre that verifies and audits everywhere; a county; a monitor.
-    let (centre, county, monitor) = ("centre-token", "county-token", "monitor-token");
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[limits]\nbatch_chunk_households = 3\n\n\
-             [[clients]]\nname = \"centre\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\", \"audit\"]\nregions = [\"\"]\n\n\
-             [[clients]]\nname = \"county-999999\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\", \"audit\"]\nregions = [\"999999\"]\n\n\
-             [[clients]]\nname = \"monitoring\"\ntoken_blake3 = \"{}\"\nroles = [\"monitor\"]\nregions = [\"\"]\n",
-            hedui_server::token_hash(centre),
-            hedui_server::token_hash(county),
-            hedui_server::token_hash(monitor)
-        ),
-    )
-    .unwrap();
     let table = |stem: &str| {
         let (schema, batches) =
             hedui_sources::read_file(&requests.join(format!("{stem}.parquet"))).unwrap();
@@ -559,8 +588,6 @@ fn a_batch_killed_mid_way_resumes_and_ends_with_the_offline_reports() {
         purpose: "half-yearly re-check".into(),
     };
 
-    let mut server = start(&data, &config);
-    let url = format!("http://{}", server.addr);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -771,6 +798,48 @@ fn a_batch_killed_mid_way_resumes_and_ends_with_the_offline_reports() {
             .unwrap();
         assert_eq!(got.report_hash, r.report_hash);
         assert_eq!(got.json.as_bytes(), &a[some][..]);
+
+        // The batch's results as one Arrow table (Flight DoGet).
+        use futures::TryStreamExt as _;
+        let mut flight = hedui_proto::flight::FlightClient::new(channel_for(&url).await);
+        flight
+            .add_header("authorization", &format!("Bearer {centre}"))
+            .unwrap();
+        let ticket = format!("{{\"batch_id\": \"{batch_id}\"}}");
+        let tables: Vec<arrow::array::RecordBatch> = flight
+            .do_get(hedui_proto::flight::Ticket::new(ticket))
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let rows: usize = tables.iter().map(|t| t.num_rows()).sum();
+        assert_eq!(rows as u64, total);
+        let t = &tables[0];
+        let apps = t
+            .column_by_name("application_id")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
+        let hashes = t
+            .column_by_name("report_hash")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
+        for i in 0..t.num_rows() {
+            let offline: serde_json::Value =
+                serde_json::from_slice(&a[&format!("{}.json", apps.value(i))]).unwrap();
+            assert_eq!(
+                offline["report_hash"].as_str().unwrap_or_default(),
+                if hashes.is_null(i) {
+                    ""
+                } else {
+                    hashes.value(i)
+                }
+            );
+        }
     });
     drop(rt);
     let _ = Command::new("kill")

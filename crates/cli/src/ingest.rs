@@ -1,13 +1,12 @@
 //! `hedui ingest` and `hedui snapshots`.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use hedui_model::Date;
-use hedui_store::{SnapshotInput, Store};
+use hedui_store::Store;
 
 use crate::progress;
 
@@ -36,6 +35,8 @@ pub(crate) struct IngestArgs {
     /// Extract files: .parquet, .arrow / .ipc / .feather, or .csv.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    remote: crate::remote::ServerArgs,
 }
 
 /// Options of `hedui snapshots`.
@@ -49,16 +50,7 @@ pub(crate) struct SnapshotsArgs {
     source: Option<String>,
 }
 
-/// What one file's ingest gave.
-#[derive(Debug)]
-pub(crate) struct Ingested {
-    pub(crate) source: String,
-    pub(crate) id: String,
-    pub(crate) accepted: usize,
-    pub(crate) quarantined: usize,
-    pub(crate) reasons: String,
-    pub(crate) already_present: bool,
-}
+pub(crate) use hedui_server::ingest::Ingested;
 
 /// The source a file belongs to: the given name, else the file's stem.
 fn source_of(path: &Path, given: Option<&str>) -> Result<String> {
@@ -88,39 +80,22 @@ pub(crate) fn ingest_file(
 ) -> Result<Ingested> {
     let table = hedui_sources::table(source).with_context(|| path.display().to_string())?;
     let out = hedui_sources::load_file(table, path)?;
-    let mut reasons = String::new();
-    for (r, n) in &out.reasons {
-        let _ = write!(
-            reasons,
-            "{}{r} {n}",
-            if reasons.is_empty() { "" } else { ", " }
-        );
-    }
-    let input = SnapshotInput {
-        source: table.name.to_owned(),
-        as_of,
-        department: department.to_owned(),
-        region_code: region.map(str::to_owned),
-        schema_version: table.schema_version,
-        rows: out.rows,
-        quarantine: out.quarantine,
-        source_files: vec![
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        ],
-    };
-    let committed = store
-        .commit(input)
-        .with_context(|| format!("{}: committing the snapshot", path.display()))?;
-    Ok(Ingested {
-        source: table.name.to_owned(),
-        id: committed.meta.id.as_str().to_owned(),
-        accepted: out.accepted,
-        quarantined: out.quarantined,
-        reasons,
-        already_present: committed.already_present,
-    })
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    hedui_server::ingest::commit_extract(
+        store,
+        &hedui_server::ingest::ExtractMeta {
+            table,
+            as_of,
+            department,
+            region,
+            file_name: &file_name,
+        },
+        out,
+    )
+    .with_context(|| path.display().to_string())
 }
 
 /// Prints one ingest's line.
@@ -146,6 +121,20 @@ pub(crate) fn print_ingested(i: &Ingested) {
 
 /// `hedui ingest`.
 pub(crate) fn run(args: &IngestArgs) -> Result<ExitCode> {
+    if args.remote.server.is_some() {
+        let files = args
+            .files
+            .iter()
+            .map(|p| Ok((p.clone(), source_of(p, args.source.as_deref())?)))
+            .collect::<Result<Vec<_>>>()?;
+        return crate::remote::ingest(
+            &args.remote,
+            &files,
+            args.as_of,
+            &args.department,
+            args.region.as_deref(),
+        );
+    }
     let store = Store::open(&args.data)
         .with_context(|| format!("opening the data directory {}", args.data.display()))?;
     let mut failed = 0;

@@ -212,6 +212,75 @@ pub(crate) fn verify(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `hedui ingest --server`: each file streamed to the server with Flight
+/// `DoPut`; the server normalises and commits it as `hedui ingest` does.
+pub(crate) fn ingest(
+    server: &ServerArgs,
+    files: &[(std::path::PathBuf, String)],
+    as_of: hedui_model::Date,
+    department: &str,
+    region: Option<&str>,
+) -> Result<ExitCode> {
+    use futures::TryStreamExt as _;
+    use hedui_proto::flight::encode::FlightDataEncoderBuilder;
+    use hedui_proto::flight::{FlightClient, FlightDescriptor};
+    let rt = runtime()?;
+    rt.block_on(async {
+        let remote = Remote::connect(server).await?;
+        let mut client = FlightClient::new(remote.channel.clone());
+        client
+            .add_header("authorization", remote.bearer.to_str()?)
+            .context("the token is not a valid header value")?;
+        let mut failed = 0;
+        for (path, source) in files {
+            let (schema, batches) = hedui_sources::read_file(path)?;
+            let cmd = serde_json::json!({
+                "source": source,
+                "as_of": as_of.to_string(),
+                "department": department,
+                "region_code": region,
+            });
+            let data = FlightDataEncoderBuilder::new()
+                .with_schema(schema)
+                .with_flight_descriptor(Some(FlightDescriptor::new_cmd(cmd.to_string())))
+                .build(futures::stream::iter(batches.into_iter().map(Ok)));
+            let answer = match client.do_put(data).await {
+                Ok(s) => s.try_collect::<Vec<_>>().await,
+                Err(e) => Err(e),
+            };
+            match answer {
+                Ok(results) => {
+                    for r in results {
+                        let v: serde_json::Value = serde_json::from_slice(&r.app_metadata)
+                            .context("the server's answer is not JSON")?;
+                        let n = |k: &str| v[k].as_u64().unwrap_or(0) as usize;
+                        crate::ingest::print_ingested(&crate::ingest::Ingested {
+                            source: v["source"].as_str().unwrap_or_default().to_owned(),
+                            id: v["snapshot_id"].as_str().unwrap_or_default().to_owned(),
+                            accepted: n("accepted"),
+                            quarantined: n("quarantined"),
+                            reasons: String::new(),
+                            already_present: v["already_present"].as_bool().unwrap_or(false),
+                        });
+                    }
+                }
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("error: {}: {e}", path.display());
+                }
+            }
+        }
+        if failed > 0 {
+            eprintln!(
+                "{failed} of {} extracts were refused; nothing of them was stored",
+                files.len()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 /// `hedui replay --server`: each report replayed by the server.
 pub(crate) fn replay(server: &ServerArgs, reports: &[std::path::PathBuf]) -> Result<ExitCode> {
     let rt = runtime()?;

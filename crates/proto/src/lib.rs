@@ -18,6 +18,10 @@ pub mod v1 {
     pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("hedui_descriptor");
 }
 
+/// Arrow Flight (extract ingest with `DoPut`, a batch's results with
+/// `DoGet`): the bulk-data half of the API.
+pub use arrow_flight as flight;
+
 use hedui_model::Date;
 use hedui_model::time::parse_date;
 

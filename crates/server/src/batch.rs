@@ -271,28 +271,36 @@ fn progress(b: &Batch) -> v1::BatchProgress {
 pub(crate) struct Batches(pub(crate) Arc<State>);
 
 impl Batches {
-    /// The batch a call names, when the client may see it: the `verify`
-    /// role and a region scope covering every household of the batch.
     fn batch_for(&self, client: &Client, action: &str, id: &str) -> Result<Batch, Status> {
-        let state = &self.0;
-        let refuse = |s: Status| state.refuse(client, Role::Verify, action, "", s);
-        if !client.may(Role::Verify) {
-            return Err(refuse(Status::permission_denied(
-                "this token does not have the `verify` role",
-            )));
-        }
-        let batch = state
-            .jobs
-            .get(id)
-            .map_err(|e| internal("reading the jobs database", &e))?
-            .ok_or_else(|| refuse(Status::not_found(format!("no batch {id}"))))?;
-        if !batch.regions.iter().all(|r| client.sees(r)) {
-            return Err(refuse(Status::permission_denied(
-                "the batch holds households outside this token's region scope",
-            )));
-        }
-        Ok(batch)
+        visible_batch(&self.0, client, action, id)
     }
+}
+
+/// The batch a call names, when the client may see it: the `verify` role
+/// and a region scope covering every household of the batch.
+pub(crate) fn visible_batch(
+    state: &State,
+    client: &Client,
+    action: &str,
+    id: &str,
+) -> Result<Batch, Status> {
+    let refuse = |s: Status| state.refuse(client, Role::Verify, action, "", s);
+    if !client.may(Role::Verify) {
+        return Err(refuse(Status::permission_denied(
+            "this token does not have the `verify` role",
+        )));
+    }
+    let batch = state
+        .jobs
+        .get(id)
+        .map_err(|e| internal("reading the jobs database", &e))?
+        .ok_or_else(|| refuse(Status::not_found(format!("no batch {id}"))))?;
+    if !batch.regions.iter().all(|r| client.sees(r)) {
+        return Err(refuse(Status::permission_denied(
+            "the batch holds households outside this token's region scope",
+        )));
+    }
+    Ok(batch)
 }
 
 fn internal(what: &str, e: &dyn std::fmt::Display) -> Status {
@@ -459,7 +467,7 @@ impl v1::batches_server::Batches for Batches {
 }
 
 /// The audit entry of reading one household's stored outcome.
-fn read_entry(
+pub(crate) fn read_entry(
     state: &State,
     client: &Client,
     action: &str,

@@ -10,6 +10,8 @@
 mod batch;
 pub mod check;
 pub mod config;
+mod flight;
+pub mod ingest;
 pub mod jobs;
 mod replay;
 pub mod reports;
@@ -62,6 +64,14 @@ pub async fn run(
         .max_encoding_message_size(usize::MAX);
     let audit = v1::audit_server::AuditServer::new(replay::Audit(Arc::clone(&state)))
         .max_decoding_message_size(limits.max_request_bytes);
+    let flight = hedui_proto::flight::flight_service_server::FlightServiceServer::new(
+        flight::Flight(Arc::clone(&state)),
+    )
+    .max_decoding_message_size(limits.max_batch_bytes)
+    .max_encoding_message_size(usize::MAX);
+    health
+        .set_serving::<hedui_proto::flight::flight_service_server::FlightServiceServer<flight::Flight>>()
+        .await;
     // The batch runner: takes up unfinished batches now (a restart), and
     // each batch as it is submitted.
     let (runner_done, runner_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -96,6 +106,7 @@ pub async fn run(
         .add_service(catalog)
         .add_service(batches)
         .add_service(audit)
+        .add_service(flight)
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
             signal,
