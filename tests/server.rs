@@ -85,7 +85,7 @@ fn start(data: &Path, config: &Path) -> Server {
         }
         seen.push_str(&first);
         if let Some(a) = first.trim().strip_prefix("hedui serving on ") {
-            break a.to_owned();
+            break a.split(' ').next().unwrap_or_default().to_owned();
         }
     };
     let stdout = std::thread::spawn(move || {
@@ -439,7 +439,18 @@ fn the_example_configuration_loads_and_an_unknown_key_is_refused() {
     assert!(c.clients[0].sees("530302"));
     assert!(!c.clients[0].sees("530402"));
     assert!(c.clients[2].sees("110101"));
+    assert_eq!(c.tls, None);
     let dir = tempfile::tempdir().unwrap();
+    // Its TLS block, uncommented, is a valid one.
+    let with_tls = dir.path().join("tls.toml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    assert!(text.contains("#> [tls]"));
+    std::fs::write(&with_tls, text.replace("#> ", "")).unwrap();
+    let c =
+        hedui_server::Config::load(Some(&with_tls), None, None, Path::new("hedui-data")).unwrap();
+    let tls = c.tls.unwrap();
+    assert_eq!(tls.key, Path::new("/etc/hedui/tls/server.key"));
+    assert!(tls.client_ca.is_some() && !tls.client_certificate_optional);
     let bad = dir.path().join("bad.toml");
     let text = std::fs::read_to_string(&example).unwrap();
     std::fs::write(&bad, text.replace("concurrent_checks", "concurent_checks")).unwrap();
@@ -861,4 +872,106 @@ fn a_batch_killed_mid_way_resumes_and_ends_with_the_offline_reports() {
             "a clear id number in the server's output"
         );
     }
+}
+
+/// A CA and a certificate it signs for `names`, as PEM: (ca, cert, key).
+fn certificates(names: &[&str]) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let params =
+        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
+    let cert = params
+        .signed_by(&key, &Issuer::from_params(&ca_params, &ca_key))
+        .unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[test]
+fn over_tls_a_client_needs_a_certificate_of_the_configured_ca_and_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let (server_ca, server_cert, server_key) = certificates(&["localhost"]);
+    let (client_ca, client_cert, client_key) = certificates(&["county-530302"]);
+    let (_, stranger_cert, stranger_key) = certificates(&["someone-else"]);
+    for (name, text) in [
+        ("server-ca.pem", &server_ca),
+        ("server.pem", &server_cert),
+        ("server.key", &server_key),
+        ("client-ca.pem", &client_ca),
+    ] {
+        std::fs::write(p(name), text).unwrap();
+    }
+    let token = "tls-county-token";
+    std::fs::write(
+        p("config.toml"),
+        format!(
+            "[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n\n\
+             [[clients]]\nname = \"county-530302\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\"]\nregions = [\"530302\"]\n",
+            p("server.pem"),
+            p("server.key"),
+            p("client-ca.pem"),
+            hedui_server::token_hash(token)
+        ),
+    )
+    .unwrap();
+    let mut server = start(&p("data"), &p("config.toml"));
+    let port = server.addr.rsplit(':').next().unwrap().to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+        let list = |channel| async move {
+            v1::catalog_client::CatalogClient::new(channel)
+                .list_snapshots(with_token(v1::ListSnapshotsRequest::default(), token))
+                .await
+        };
+        let tls = |identity: Option<(&str, &str)>| {
+            let mut c = ClientTlsConfig::new()
+                .ca_certificate(Certificate::from_pem(&server_ca))
+                .domain_name("localhost");
+            if let Some((cert, key)) = identity {
+                c = c.identity(Identity::from_pem(cert, key));
+            }
+            Endpoint::from_shared(format!("https://localhost:{port}"))
+                .unwrap()
+                .tls_config(c)
+                .unwrap()
+        };
+        // Plaintext: no answer.
+        let plain = Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
+        if let Ok(ch) = plain.connect().await {
+            assert!(list(ch).await.is_err(), "plaintext was answered");
+        }
+        // TLS without a client certificate, or with one of another CA:
+        // the handshake fails.
+        for identity in [None, Some((stranger_cert.as_str(), stranger_key.as_str()))] {
+            if let Ok(ch) = tls(identity).connect().await {
+                assert!(
+                    list(ch).await.is_err(),
+                    "answered without a good certificate"
+                );
+            }
+        }
+        // The county's certificate and token: answered.
+        let ch = tls(Some((&client_cert, &client_key)))
+            .connect()
+            .await
+            .unwrap();
+        list(ch.clone()).await.unwrap();
+        // The certificate alone is not enough: the token decides.
+        let e = v1::catalog_client::CatalogClient::new(ch)
+            .list_snapshots(tonic::Request::new(v1::ListSnapshotsRequest::default()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::Unauthenticated);
+    });
+    drop(rt);
+    let _ = server.child.kill();
+    let _ = server.child.wait();
 }

@@ -26,6 +26,17 @@ pub(crate) struct ServerArgs {
     /// The bearer token for --server.
     #[arg(long, env = "HEDUI_TOKEN", hide_env_values = true)]
     pub(crate) token: Option<String>,
+    /// For an https:// server: the CA certificate (PEM) its certificate is
+    /// checked against.
+    #[arg(long)]
+    pub(crate) ca: Option<std::path::PathBuf>,
+    /// For a server that asks for client certificates: this client's
+    /// certificate (PEM), with --client-key.
+    #[arg(long, requires = "client_key")]
+    pub(crate) client_cert: Option<std::path::PathBuf>,
+    /// This client's private key (PEM).
+    #[arg(long, requires = "client_cert")]
+    pub(crate) client_key: Option<std::path::PathBuf>,
 }
 
 /// A connected client: the channel and the bearer header.
@@ -45,8 +56,24 @@ impl Remote {
         let bearer = format!("Bearer {}", token.trim())
             .parse()
             .context("the token is not a valid header value")?;
-        let channel = Endpoint::from_shared(url.clone())
-            .with_context(|| format!("{url} is not a server URL"))?
+        let mut endpoint = Endpoint::from_shared(url.clone())
+            .with_context(|| format!("{url} is not a server URL"))?;
+        if url.starts_with("https://") {
+            let Some(ca) = &args.ca else {
+                bail!(
+                    "an https:// server needs --ca: the CA certificate its certificate is checked against"
+                );
+            };
+            let read =
+                |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+            let mut tls = tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(read(ca)?));
+            if let (Some(c), Some(k)) = (&args.client_cert, &args.client_key) {
+                tls = tls.identity(tonic::transport::Identity::from_pem(read(c)?, read(k)?));
+            }
+            endpoint = endpoint.tls_config(tls).context("configuring TLS")?;
+        }
+        let channel = endpoint
             .connect()
             .await
             .with_context(|| format!("connecting to {url}"))?;

@@ -60,8 +60,19 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
-        println!("hedui serving on {}", listener.local_addr()?);
-        hedui_server::run(state, &config.limits, listener, shutdown_signal()).await
+        println!(
+            "hedui serving on {}{}",
+            listener.local_addr()?,
+            if config.tls.is_some() { " (TLS)" } else { "" }
+        );
+        hedui_server::run(
+            state,
+            &config.limits,
+            config.tls.as_ref(),
+            listener,
+            shutdown_signal(),
+        )
+        .await
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -117,6 +117,52 @@ pub struct FileConfig {
     /// Clients and their tokens.
     #[serde(default)]
     pub clients: Vec<Client>,
+    /// TLS; absent: plaintext (then listen on loopback only, or behind a
+    /// terminating proxy).
+    #[serde(default)]
+    pub tls: Option<Tls>,
+}
+
+/// TLS (rustls) by configuration: the server's certificate and key, and
+/// optionally the CA whose client certificates are required (mutual TLS).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// The server's certificate chain, PEM.
+    pub cert: PathBuf,
+    /// The server's private key, PEM.
+    pub key: PathBuf,
+    /// A CA certificate, PEM: when given, clients must present a
+    /// certificate it signed (in addition to their bearer token).
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+    /// With `client_ca`: accept clients without a certificate too (their
+    /// token still decides what they may do).
+    #[serde(default)]
+    pub client_certificate_optional: bool,
+}
+
+impl Tls {
+    /// The tonic server configuration, its files read.
+    pub fn server_config(&self) -> Result<tonic::transport::ServerTlsConfig> {
+        let read = |p: &Path, what: &str| {
+            std::fs::read(p).with_context(|| format!("tls.{what}: reading {}", p.display()))
+        };
+        let identity = tonic::transport::Identity::from_pem(
+            read(&self.cert, "cert")?,
+            read(&self.key, "key")?,
+        );
+        let mut tls = tonic::transport::ServerTlsConfig::new().identity(identity);
+        if let Some(ca) = &self.client_ca {
+            tls = tls
+                .client_ca_root(tonic::transport::Certificate::from_pem(read(
+                    ca,
+                    "client_ca",
+                )?))
+                .client_auth_optional(self.client_certificate_optional);
+        }
+        Ok(tls)
+    }
 }
 
 /// The configuration in force.
@@ -130,6 +176,8 @@ pub struct Config {
     pub limits: Limits,
     /// Clients.
     pub clients: Vec<Client>,
+    /// TLS, when configured.
+    pub tls: Option<Tls>,
 }
 
 /// The embedded default address: loopback only.
@@ -203,6 +251,7 @@ impl Config {
             data,
             limits: parsed.limits,
             clients: parsed.clients,
+            tls: parsed.tls,
         })
     }
 

@@ -25,14 +25,16 @@ use hedui_proto::v1;
 use tokio::net::TcpListener;
 
 pub use batch::encode_ipc;
-pub use config::{ADMIN_TOKEN_FILE, Client, Config, DEFAULT_LISTEN, Limits, Role, token_hash};
+pub use config::{ADMIN_TOKEN_FILE, Client, Config, DEFAULT_LISTEN, Limits, Role, Tls, token_hash};
 pub use service::{State, report_message};
 
-/// Serves the hedui services, health and reflection on `listener` until
-/// `shutdown` resolves (then finishes the calls in flight).
+/// Serves the hedui services, health and reflection on `listener` (over
+/// TLS when `tls` is given) until `shutdown` resolves (then finishes the
+/// calls in flight).
 pub async fn run(
     state: Arc<State>,
     limits: &Limits,
+    tls: Option<&Tls>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
@@ -98,7 +100,13 @@ pub async fn run(
         stopping.stop();
         let _ = fired.send(());
     };
-    let serve = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(t) = tls {
+        builder = builder
+            .tls_config(t.server_config()?)
+            .context("configuring TLS")?;
+    }
+    let serve = builder
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
         .add_service(health_service)
         .add_service(reflection)
