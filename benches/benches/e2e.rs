@@ -25,78 +25,19 @@ use std::time::Instant;
 
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use hedui_engine::Selection;
-use hedui_sources::{TableKind, tables};
-use hedui_store::{ROWS_FILE, SnapshotInput, Store};
+use hedui_store::ROWS_FILE;
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod common;
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes --bench; nothing else to parse.
-    let persons = env("HEDUI_BENCH_PERSONS", 100_000);
-    let requests = env("HEDUI_BENCH_REQUESTS", 1_000);
-    let temp = tempfile::tempdir()?;
-    let kept = std::env::var_os("HEDUI_BENCH_DIR").map(std::path::PathBuf::from);
-    let dir = kept.as_deref().unwrap_or(temp.path());
-    let city = dir.join("city");
-    let mut cfg = hedui_synth::CityConfig::new(persons, 2026);
-    cfg.requests = requests;
-    let t = Instant::now();
-    let manifest = city.join("manifest.json");
-    let as_of = if manifest.is_file() {
-        println!("gen       reusing {}", city.display());
-        cfg.as_of
-    } else {
-        let summary = hedui_synth::generate(&cfg, &city, &|_| {})?;
-        println!(
-            "gen       {persons} persons, {} department records: {:.1} s",
-            summary.department_records,
-            t.elapsed().as_secs_f64()
-        );
-        summary.as_of
-    };
-
-    let store = Store::open(dir.join("data"))?;
-    let t = Instant::now();
-    let mut rows = 0;
-    // Per source: a run cut off half-way through ingest resumes.
-    let mut ingested = true;
-    for table in tables::ALL
-        .iter()
-        .filter(|t| store.newest(t.name).ok().flatten().is_none())
-        .filter(|t| t.kind == TableKind::Department)
-    {
-        let path = city
-            .join("extracts")
-            .join(format!("{}.parquet", table.name));
-        ingested = false;
-        let n = hedui_sources::load_file(table, &path)?;
-        rows += n.accepted + n.quarantined;
-        store.commit(SnapshotInput {
-            source: table.name.into(),
-            as_of,
-            department: table.label_zh.into(),
-            region_code: None,
-            schema_version: table.schema_version,
-            rows: n.rows,
-            quarantine: n.quarantine,
-            source_files: vec![],
-        })?;
-    }
-    let secs = t.elapsed().as_secs_f64();
-    if ingested {
-        println!("ingest    reusing {}", store.root().display());
-    } else {
-        println!(
-            "ingest    {rows} rows: {secs:.1} s ({:.0} rows/s)",
-            rows as f64 / secs
-        );
-    }
-
+    let common::City {
+        _temp,
+        dir,
+        city,
+        store,
+    } = common::city(100_000, 1_000)?;
+    let dir = dir.as_path();
     let snapshots = hedui_engine::select(&store, &Selection::Newest)?;
     let t = Instant::now();
     let linker = hedui::check::link(&store, &snapshots, None)?;
