@@ -144,7 +144,7 @@ fn main() -> anyhow::Result<()> {
 
     let limits = Limits::default();
     let state = Arc::new(State::new(
-        hedui_store::Store::open(&city.dir.join("data"))?,
+        hedui_store::Store::open(city.dir.join("data"))?,
         policies,
         &[Client {
             name: "load".into(),
