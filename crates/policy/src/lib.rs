@@ -105,6 +105,7 @@ pub mod findings;
 mod flags;
 pub mod income;
 pub mod membership;
+pub mod monitor;
 pub mod policy;
 pub mod ratio;
 

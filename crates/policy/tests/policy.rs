@@ -9,4 +9,5 @@ mod files;
 mod flags;
 mod income;
 mod membership;
+mod monitor;
 mod properties;
