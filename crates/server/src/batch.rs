@@ -249,7 +249,8 @@ fn run_batch(state: &State, b: &Batch) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report_hash(o: &Outcome) -> String {
+/// The report's hash; empty for an error object.
+pub(crate) fn report_hash(o: &Outcome) -> String {
     match o {
         Outcome::Report(r) => r.report_hash.clone(),
         Outcome::Error(_) => String::new(),
@@ -269,12 +270,6 @@ fn progress(b: &Batch) -> v1::BatchProgress {
 /// The `Batches` service.
 #[derive(Debug, Clone)]
 pub(crate) struct Batches(pub(crate) Arc<State>);
-
-impl Batches {
-    fn batch_for(&self, client: &Client, action: &str, id: &str) -> Result<Batch, Status> {
-        visible_batch(&self.0, client, action, id)
-    }
-}
 
 /// The batch a call names, when the client may see it: the `verify` role
 /// and a region scope covering every household of the batch.
@@ -303,14 +298,15 @@ pub(crate) fn visible_batch(
     Ok(batch)
 }
 
-fn internal(what: &str, e: &dyn std::fmt::Display) -> Status {
+/// INTERNAL for the caller; the reason in the server log only.
+pub(crate) fn internal(what: &str, e: &dyn std::fmt::Display) -> Status {
     tracing::error!(error = %e, "{what}");
     Status::internal(format!("{what} failed; the server log has the reason"))
 }
 
 /// Runs blocking work (the store, the jobs database) off the async
 /// threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Status> + Send + 'static,
 ) -> Result<T, Status> {
     tokio::task::spawn_blocking(f)
@@ -343,7 +339,7 @@ impl v1::batches_server::Batches for Batches {
         let me = self.clone();
         let first = {
             let id = id.clone();
-            blocking(move || me.batch_for(&client, "watch_batch", &id)).await?
+            blocking(move || visible_batch(&me.0, &client, "watch_batch", &id)).await?
         };
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
@@ -391,7 +387,7 @@ impl v1::batches_server::Batches for Batches {
         let body = req.into_inner();
         blocking(move || {
             let state = &me.0;
-            let batch = me.batch_for(&client, "get_report", &body.batch_id)?;
+            let batch = visible_batch(state, &client, "get_report", &body.batch_id)?;
             let stored = state
                 .jobs
                 .outcome(&batch.id, &body.application_id)
@@ -421,7 +417,7 @@ impl v1::batches_server::Batches for Batches {
         let body = req.into_inner();
         blocking(move || {
             let state = &me.0;
-            let batch = me.batch_for(&client, "list_batch_reports", &body.batch_id)?;
+            let batch = visible_batch(state, &client, "list_batch_reports", &body.batch_id)?;
             let limit = match body.limit {
                 0 => PAGE,
                 n => (n as usize).min(PAGE * 10),

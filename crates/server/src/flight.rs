@@ -37,6 +37,7 @@ use hedui_store::AuditEvent;
 use serde::Deserialize;
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::batch::{blocking, internal};
 use crate::config::{Client, Role};
 use crate::ingest::{ExtractMeta, commit_extract};
 use crate::service::State;
@@ -153,11 +154,6 @@ fn results_table(outcomes: &[Outcome]) -> Result<RecordBatch, arrow::error::Arro
         Arc::new(error.finish()),
     ];
     RecordBatch::try_new(schema, columns)
-}
-
-fn internal(what: &str, e: &dyn std::fmt::Display) -> Status {
-    tracing::error!(error = %e, "{what}");
-    Status::internal(format!("{what} failed; the server log has the reason"))
 }
 
 impl Flight {
@@ -291,7 +287,7 @@ impl FlightService for Flight {
                 Status::invalid_argument(format!("ticket: not {{\"batch_id\": \"…\"}} ({e})")),
             )
         })?;
-        let batch = tokio::task::spawn_blocking(move || {
+        let batch = blocking(move || {
             let batch =
                 crate::batch::visible_batch(&state, &client, "flight_do_get", &ticket.batch_id)?;
             let mut outcomes = Vec::with_capacity(batch.done as usize);
@@ -323,8 +319,7 @@ impl FlightService for Flight {
                 .map_err(|e| internal("appending to the audit log", &e))?;
             results_table(&outcomes).map_err(|e| internal("building the results table", &e))
         })
-        .await
-        .map_err(|_| Status::internal("the call stopped"))??;
+        .await?;
         let stream = FlightDataEncoderBuilder::new()
             .build(futures::stream::iter([Ok(batch)]))
             .map_err(Status::from);
@@ -379,10 +374,7 @@ impl FlightService for Flight {
             }
         };
         let me = self.clone();
-        let result =
-            tokio::task::spawn_blocking(move || me.ingest(&client, &cmd, &schema, &batches))
-                .await
-                .map_err(|_| Status::internal("the call stopped"))??;
+        let result = blocking(move || me.ingest(&client, &cmd, &schema, &batches)).await?;
         Ok(Response::new(futures::stream::iter([Ok(result)]).boxed()))
     }
 

@@ -25,7 +25,7 @@ impl v1::audit_server::Audit for Audit {
         let state = Arc::clone(&self.0);
         let client = state.authenticate(&req, "replay")?;
         let body = req.into_inner();
-        tokio::task::spawn_blocking(move || {
+        crate::batch::blocking(move || {
             let refuse =
                 |app: &str, s: Status| state.refuse(&client, Role::Audit, "replay", app, s);
             if !client.may(Role::Audit) {
@@ -39,10 +39,7 @@ impl v1::audit_server::Audit for Audit {
                 Some(v1::replay_request::Report::BatchReport(r)) => state
                     .jobs
                     .outcome(&r.batch_id, &r.application_id)
-                    .map_err(|e| {
-                        tracing::error!(error = %e, "reading the jobs database");
-                        Status::internal("reading the jobs database failed")
-                    })?
+                    .map_err(|e| crate::batch::internal("reading the jobs database", &e))?
                     .ok_or_else(|| {
                         refuse(
                             &r.application_id,
@@ -111,6 +108,5 @@ impl v1::audit_server::Audit for Audit {
             }))
         })
         .await
-        .map_err(|_| Status::internal("the call stopped"))?
     }
 }

@@ -460,10 +460,7 @@ impl v1::verification_server::Verification for Verification {
             }
         };
         let person_hashes = state.person_hashes(&persons)?;
-        let report_hash = match &outcome {
-            Outcome::Report(r) => r.report_hash.clone(),
-            Outcome::Error(_) => String::new(),
-        };
+        let report_hash = crate::batch::report_hash(&outcome);
         state.audit(AuditEvent {
             outcome: match &outcome {
                 Outcome::Report(_) => "ok".into(),
