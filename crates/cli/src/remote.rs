@@ -218,20 +218,7 @@ pub(crate) fn verify(
         }
         writer.finish()
     })?;
-    let count = |k: &str| {
-        summary
-            .get(k)
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0)
-    };
-    println!(
-        "checked {} households on the server: {} reports, {} not checkable, in {:.1} s",
-        count("applications"),
-        count("reports"),
-        count("errors"),
-        started.elapsed().as_secs_f64()
-    );
-    crate::verify::print_counts(&summary);
+    crate::verify::print_summary(&summary, " on the server", started.elapsed().as_secs_f64());
     println!(
         "   reports in {} (summary.json, <application_id>.json and .html)",
         out.display()

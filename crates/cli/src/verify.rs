@@ -51,6 +51,24 @@ pub(crate) struct ReplayArgs {
     remote: crate::remote::ServerArgs,
 }
 
+/// A batch's summary for the terminal: households, reports, errors
+/// (`where_` says where they were checked), then the counts.
+pub(crate) fn print_summary(summary: &serde_json::Value, where_: &str, secs: f64) {
+    let count = |k: &str| {
+        summary
+            .get(k)
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    };
+    println!(
+        "checked {} households{where_}: {} reports, {} not checkable, in {secs:.1} s",
+        count("applications"),
+        count("reports"),
+        count("errors"),
+    );
+    print_counts(summary);
+}
+
 /// Counts of determinations and errors of a batch's summary, for the
 /// terminal.
 pub(crate) fn print_counts(summary: &serde_json::Value) {
@@ -108,20 +126,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
     )?;
     let summary = writer.finish()?;
     pb.finish_and_clear();
-    let count = |k: &str| {
-        summary
-            .get(k)
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0)
-    };
-    println!(
-        "checked {} households: {} reports, {} not checkable, in {:.1} s",
-        count("applications"),
-        count("reports"),
-        count("errors"),
-        started.elapsed().as_secs_f64()
-    );
-    print_counts(&summary);
+    print_summary(&summary, "", started.elapsed().as_secs_f64());
     let queries: f64 = t.gather.queries.values().map(|d| d.as_secs_f64()).sum();
     println!(
         "   time: linking {:.2} s, DataFusion {:.2} s, assembling facts {:.2} s, policy + report {:.2} s, writing {:.2} s",
