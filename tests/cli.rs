@@ -403,4 +403,6 @@ mod verify {
 
 #[path = "golden.rs"]
 mod golden;
+#[path = "monitor_golden.rs"]
+mod monitor_golden;
 mod server;

@@ -51,7 +51,7 @@ fn golden_root() -> PathBuf {
 
 use crate::run::hedui;
 
-fn describe(out: &Output) -> String {
+pub(crate) fn describe(out: &Output) -> String {
     format!(
         "exit {:?}\nstdout: {}\nstderr: {}",
         out.status.code(),
@@ -60,12 +60,12 @@ fn describe(out: &Output) -> String {
     )
 }
 
-fn read_json(path: &Path) -> Result<Value, String> {
+pub(crate) fn read_json(path: &Path) -> Result<Value, String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))
 }
 
-fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = match fs::read_dir(dir) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
         Err(_) => Vec::new(),
@@ -117,7 +117,7 @@ fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
 }
 
 /// Checks `expected` as a subset of `actual` (see the module docs).
-fn subset(expected: &Value, actual: &Value, path: &str, errs: &mut Vec<String>) {
+pub(crate) fn subset(expected: &Value, actual: &Value, path: &str, errs: &mut Vec<String>) {
     match expected {
         Value::Object(e) => {
             let Some(a) = actual.as_object() else {

@@ -8,6 +8,7 @@
 mod demo;
 mod gen_city;
 mod ingest;
+mod monitor;
 mod progress;
 mod remote;
 mod serve;
@@ -39,6 +40,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Recompute a report from the inputs it names: `identical <hash>` or the differences.
     Replay(verify::ReplayArgs),
+    /// A monitoring run over a roster on a run date: alerts as JSON lines.
+    Monitor(monitor::MonitorArgs),
     /// The whole job on the embedded default: a synthetic city, ingested; prints where everything is.
     Demo(demo::DemoArgs),
     /// The gRPC server (health and reflection included).
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::Snapshots(a) => ingest::list(&a),
         Command::Verify(a) => verify::run(&a),
         Command::Replay(a) => verify::replay(&a),
+        Command::Monitor(a) => monitor::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Serve(a) => serve::serve(&a),
         Command::Audit(a) => serve::audit(&a),

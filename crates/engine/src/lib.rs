@@ -33,7 +33,10 @@ pub mod select;
 pub use error::{Error, Result};
 pub use gather::{CheckFacts, Evidence, Gathered, LinkedRecord, Timings, gather};
 pub use link::{Linker, ensure_links, load_model, prepare};
-pub use requests::{DeclaredMember, Rejected, Request, RequestSet, load_requests};
+pub use requests::{
+    DeclaredMember, Enrolled, Rejected, Request, RequestSet, Roster, load_requests, load_roster,
+    load_roster_tables, roster_from_normalised,
+};
 pub use select::{Selection, select};
 
 /// The engine's version, recorded in every report.

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use arrow::array::AsArray;
+use arrow::array::{Array, AsArray};
 use hedui_model::codes::{Assistance, HukouKind, MemberRelation};
 use hedui_model::{CodeList, Date, IdNumber};
 use hedui_sources::Normalised;
@@ -140,15 +140,107 @@ fn quarantined(n: &Normalised, key_col: &str) -> Result<BTreeMap<String, Vec<Str
 
 /// Builds the request set from normalised `applications` and `members`.
 pub fn from_normalised(apps: &Normalised, members: &Normalised) -> Result<RequestSet> {
-    let mut bad = quarantined(apps, "application_id")?;
-    for (k, v) in quarantined(members, "application_id")? {
+    from_tables(apps, members, "application_id", None)
+}
+
+/// What the roster says of a household beyond a request's fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enrolled {
+    /// When assistance began.
+    pub since: Date,
+    /// The monthly benefit paid, if given.
+    pub monthly_benefit: Option<hedui_model::Fen>,
+    /// The last check's date, if given.
+    pub last_checked: Option<Date>,
+}
+
+/// A monitoring roster (contract.md): its households as requests dated on
+/// the run date (`application_id` = `household_id`), and each household's
+/// enrolment.
+#[derive(Clone, Debug, Default)]
+pub struct Roster {
+    /// The households, as requests on the run date.
+    pub set: RequestSet,
+    /// Since, benefit and last check by household id.
+    pub enrolled: BTreeMap<String, Enrolled>,
+}
+
+/// Builds a roster from normalised `roster_households` and
+/// `roster_members`: every household a request dated `run_date`, so the
+/// engine gathers its facts on the run date as for a check.
+pub fn roster_from_normalised(
+    households: &Normalised,
+    members: &Normalised,
+    run_date: Date,
+) -> Result<Roster> {
+    let set = from_tables(households, members, "household_id", Some(run_date))?;
+    let mut enrolled = BTreeMap::new();
+    for b in &households.rows {
+        let c = Cols::new(b, "roster_households");
+        let (id, since, benefit, applied) = (
+            c.str("household_id")?,
+            c.date("since")?,
+            c.i64("monthly_benefit_fen")?,
+            c.date("applied_on")?,
+        );
+        for i in 0..b.num_rows() {
+            if !since.is_valid(i) {
+                continue;
+            }
+            enrolled.insert(
+                id.value(i).to_owned(),
+                Enrolled {
+                    since: crate::cols::day(since.value(i)),
+                    monthly_benefit: crate::cols::opt_fen(benefit, i),
+                    last_checked: crate::cols::opt_date(applied, i),
+                },
+            );
+        }
+    }
+    Ok(Roster { set, enrolled })
+}
+
+/// Loads `DIR/roster_households.*` and `DIR/roster_members.*`.
+pub fn load_roster(dir: &Path, run_date: Date) -> Result<Roster> {
+    let (h, m) = load_roster_tables(dir)?;
+    roster_from_normalised(&h, &m, run_date)
+}
+
+/// Reads and normalises the two roster tables of `DIR`.
+pub fn load_roster_tables(dir: &Path) -> Result<(Normalised, Normalised)> {
+    let h = hedui_sources::load_file(
+        &hedui_sources::tables::roster_households::SPEC,
+        &find(dir, "roster_households")?,
+    )?;
+    let m = hedui_sources::load_file(
+        &hedui_sources::tables::roster_members::SPEC,
+        &find(dir, "roster_members")?,
+    )?;
+    Ok((h, m))
+}
+
+/// The request set of two tables keyed by `key` (`application_id` or
+/// `household_id`); `run_date`, if given, dates every request (a roster).
+fn from_tables(
+    apps: &Normalised,
+    members: &Normalised,
+    key: &str,
+    run_date: Option<Date>,
+) -> Result<RequestSet> {
+    let noun = if key == "household_id" {
+        "household"
+    } else {
+        "application"
+    };
+    let mut bad = quarantined(apps, key)?;
+    for (k, v) in quarantined(members, key)? {
         bad.entry(k).or_default().extend(v);
     }
     let mut declared: BTreeMap<String, Vec<DeclaredMember>> = BTreeMap::new();
     for b in &members.rows {
-        let c = Cols::new(b, "members");
+        let c = Cols::new(b, members.table.name);
         let (app, key, raw, num, clean, name, rel) = (
-            c.str("application_id")?,
+            c.str(key)?,
             c.str("record_id")?,
             c.str("id_raw")?,
             c.str("id_number")?,
@@ -180,9 +272,9 @@ pub fn from_normalised(apps: &Normalised, members: &Normalised) -> Result<Reques
     }
     let mut set = RequestSet::default();
     for b in &apps.rows {
-        let c = Cols::new(b, "applications");
+        let c = Cols::new(b, apps.table.name);
         let (id, region, kind, assistance, applied, auth) = (
-            c.str("application_id")?,
+            c.str(key)?,
             c.str("region_code")?,
             c.str("hukou_kind")?,
             c.str("assistance")?,
@@ -204,7 +296,7 @@ pub fn from_normalised(apps: &Normalised, members: &Normalised) -> Result<Reques
                 set.rejected.push(Rejected {
                     application_id: app,
                     code: "no_members".into(),
-                    message: "the request declares no household member".into(),
+                    message: format!("the {noun} declares no household member"),
                 });
                 continue;
             }
@@ -213,7 +305,10 @@ pub fn from_normalised(apps: &Normalised, members: &Normalised) -> Result<Reques
                 region_code: region.value(i).to_owned(),
                 hukou_kind: opt_str(kind, i).and_then(HukouKind::parse),
                 assistance: Assistance::parse(assistance.value(i)).unwrap_or(Assistance::Dibao),
-                applied_on: crate::cols::day(applied.value(i)),
+                applied_on: match run_date {
+                    Some(d) => d,
+                    None => crate::cols::day(applied.value(i)),
+                },
                 authorization_ref: auth.value(i).to_owned(),
                 members,
             });
@@ -231,7 +326,11 @@ pub fn from_normalised(apps: &Normalised, members: &Normalised) -> Result<Reques
         set.rejected.push(Rejected {
             application_id: app,
             code: "no_application".into(),
-            message: "members are declared for an application that is not in applications".into(),
+            message: format!(
+                "members are declared for a{} {noun} that is not in {}",
+                if noun == "application" { "n" } else { "" },
+                apps.table.name
+            ),
         });
     }
     set.requests

@@ -63,10 +63,21 @@ fn store_request_table(
     n: &Normalised,
     applied_max: hedui_model::Date,
 ) -> Result<SnapshotMeta> {
+    store_table(store, n, applied_max, "check requests")
+}
+
+/// Commits a normalised table of requests or a roster as a snapshot
+/// dated `as_of` (a date of its content), from `department`.
+pub(crate) fn store_table(
+    store: &Store,
+    n: &Normalised,
+    as_of: hedui_model::Date,
+    department: &str,
+) -> Result<SnapshotMeta> {
     let input = SnapshotInput {
         source: n.table.name.to_owned(),
-        as_of: applied_max,
-        department: "check requests".into(),
+        as_of,
+        department: department.into(),
         region_code: None,
         schema_version: n.table.schema_version,
         rows: n.rows.clone(),

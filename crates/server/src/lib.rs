@@ -13,6 +13,7 @@ pub mod config;
 mod flight;
 pub mod ingest;
 pub mod jobs;
+pub mod monitor;
 mod replay;
 pub mod reports;
 mod service;

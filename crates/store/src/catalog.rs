@@ -50,6 +50,35 @@ pub const MIGRATIONS: &[&str] = &[
         prev               TEXT    NOT NULL,
         hash               TEXT    NOT NULL
     ) STRICT;",
+    // 3: monitoring runs, each household's state after each run, and the
+    // alerts (see `monitor.rs`).
+    "CREATE TABLE monitor_runs (
+        run_id        TEXT    PRIMARY KEY CHECK (length(run_id) = 64),
+        run_date      TEXT    NOT NULL,
+        roster        TEXT    NOT NULL,
+        snapshots     TEXT    NOT NULL,
+        matcher_hash  TEXT    NOT NULL,
+        households    INTEGER NOT NULL,
+        alerts        INTEGER NOT NULL,
+        recorded_at   TEXT    NOT NULL
+    ) STRICT;
+    CREATE INDEX monitor_runs_by_date ON monitor_runs (run_date, run_id);
+    CREATE TABLE monitor_state (
+        household_id  TEXT NOT NULL,
+        run_date      TEXT NOT NULL,
+        run_id        TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        PRIMARY KEY (household_id, run_date)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE monitor_alerts (
+        run_id        TEXT    NOT NULL,
+        household_id  TEXT    NOT NULL,
+        seq           INTEGER NOT NULL,
+        region_code   TEXT    NOT NULL,
+        alert         TEXT    NOT NULL,
+        line          TEXT    NOT NULL,
+        PRIMARY KEY (run_id, household_id, seq)
+    ) STRICT, WITHOUT ROWID;",
 ];
 
 /// The catalog schema version this build writes (`PRAGMA user_version`).

@@ -118,6 +118,7 @@ mod fsutil;
 mod id;
 mod input;
 mod manifest;
+mod monitor;
 mod store;
 
 pub use audit::{AUDIT_HEAD_FILE, AUDIT_KEY_FILE, AuditCheck, AuditEntry, AuditEvent, GENESIS};
@@ -127,6 +128,7 @@ pub use error::{Error, Result};
 pub use id::{MIN_PREFIX_LEN, SNAPSHOT_ID_LEN, SnapshotId};
 pub use input::SnapshotInput;
 pub use manifest::{ColumnInfo, ContentHash, FileInfo, MANIFEST_FORMAT, Manifest};
+pub use monitor::{MonitorRun, RunRecord, StoredAlert};
 pub use store::{
     CATALOG_FILE, Committed, DEFAULT_DATA_DIR, FailMode, FailPoint, MANIFEST_FILE, QUARANTINE_FILE,
     ROW_GROUP_ROWS, ROWS_FILE, SNAPSHOTS_DIR, Store, SweepReport, TMP_DIR,

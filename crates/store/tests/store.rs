@@ -1904,3 +1904,86 @@ mod audit {
         assert!(!h.contains(id));
     }
 }
+
+mod monitor_state {
+    use std::collections::BTreeMap;
+
+    use chrono::NaiveDate;
+    use hedui_store::{MonitorRun, RunRecord, Store};
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn record(run_date: NaiveDate, state: &str, alerts: &[(&str, &str)]) -> RunRecord {
+        RunRecord {
+            run: MonitorRun {
+                run_id: format!("{:0>64}", run_date.format("%Y%m%d")),
+                run_date,
+                roster: vec!["r1".into(), "r2".into()],
+                snapshots: BTreeMap::from([("hukou".into(), "s".into())]),
+                matcher_hash: "m".into(),
+                households: 1,
+                alerts: alerts.len() as u64,
+                recorded_at: String::new(),
+            },
+            states: vec![("H1".into(), state.into())],
+            alerts: alerts
+                .iter()
+                .map(|(code, line)| ("H1".into(), "530302".into(), (*code).into(), (*line).into()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_previous_state_is_the_latest_before_the_date_and_a_rerun_replaces_its_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ids = vec!["H1".to_owned(), "H2".to_owned()];
+        assert!(
+            store
+                .monitor_previous(&ids, d(2026, 3, 31))
+                .unwrap()
+                .is_empty()
+        );
+        store
+            .monitor_record(record(
+                d(2026, 3, 31),
+                "s1",
+                &[("deceased", "a"), ("review_due", "b")],
+            ))
+            .unwrap();
+        store
+            .monitor_record(record(d(2026, 4, 30), "s2", &[("new_vehicle", "c")]))
+            .unwrap();
+        // A run on 2026-04-30 (or its rerun) compares with 2026-03-31.
+        let prev = store.monitor_previous(&ids, d(2026, 4, 30)).unwrap();
+        assert_eq!(prev.get("H1"), Some(&(d(2026, 3, 31), "s1".to_owned())));
+        assert!(!prev.contains_key("H2"));
+        let prev = store.monitor_previous(&ids, d(2026, 5, 1)).unwrap();
+        assert_eq!(prev["H1"].1, "s2");
+        // A rerun of 2026-04-30 replaces that run's alerts and state.
+        store
+            .monitor_record(record(d(2026, 4, 30), "s2b", &[("new_vehicle", "c2")]))
+            .unwrap();
+        let a = store
+            .monitor_alerts(None, Some(d(2026, 4, 30)), "")
+            .unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].line, "c2");
+        assert_eq!(
+            store.monitor_previous(&ids, d(2026, 5, 1)).unwrap()["H1"].1,
+            "s2b"
+        );
+        // Region scopes filter alerts.
+        assert_eq!(store.monitor_alerts(None, None, "5303").unwrap().len(), 3);
+        assert!(store.monitor_alerts(None, None, "5304").unwrap().is_empty());
+        let runs = store.monitor_runs().unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[1].alerts, 1);
+        // The state survives reopening.
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.monitor_alerts(None, None, "").unwrap().len(), 3);
+    }
+}

@@ -1,0 +1,307 @@
+//! Monitoring runs (动态监测, rules §7), shared by `hedui monitor`, the
+//! `RunMonitor` RPC, the server's schedule and `hedui demo`.
+//!
+//! A run over a roster on a run date:
+//!
+//! 1. the roster's two tables are stored as snapshots (content-addressed:
+//!    the same roster is the same snapshot), and read as requests dated on
+//!    the run date;
+//! 2. the department snapshots are the newest of each source with `as_of`
+//!    on or before the run date (contract.md); records are linked as for a
+//!    check;
+//! 3. the engine gathers every household's facts in one set of DataFusion
+//!    queries (the same plans as a batch check);
+//! 4. each household's state after its latest run *before* the run date is
+//!    read from the store, and the policy's pure [`hedui_policy::monitor`]
+//!    decides its alerts and its new state;
+//! 5. the run, the states and the alerts are recorded in one transaction.
+//!
+//! A rerun of a date reads the same previous states, so it gives the same
+//! alerts (and replaces the first record of that run): nothing new.
+//!
+//! The output is one JSON line per alert (report.md), canonical (sorted
+//! keys), sorted by household, alert, member: `{"household_id",
+//! "run_date", "alert", "member", "records", "detail"}`.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use hedui_engine::{Linker, Roster, Selection};
+use hedui_model::Date;
+use hedui_policy::PolicySet;
+use hedui_policy::monitor::{Alert, Enrolment, MonitorState};
+use hedui_sources::Normalised;
+use hedui_store::{MonitorRun, RunRecord, SnapshotMeta, Store};
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::check::link;
+
+/// One household's result of a run.
+#[derive(Clone, Debug)]
+pub struct HouseholdRun {
+    /// The household.
+    pub household_id: String,
+    /// Its region code.
+    pub region_code: String,
+    /// Its alerts, sorted.
+    pub alerts: Vec<Alert>,
+    /// Its state after the run (`None`: not monitored, see `error`).
+    pub state: Option<MonitorState>,
+    /// Why it could not be monitored, or what was left out: `(code,
+    /// message)`.
+    pub error: Option<(String, String)>,
+}
+
+/// Where a run's time went.
+#[derive(Clone, Debug, Default)]
+pub struct MonitorTimings {
+    /// Choosing snapshots, preparing the matcher, linking what is new.
+    pub link: Duration,
+    /// The engine's gather (DataFusion and assembling facts).
+    pub gather: Duration,
+    /// Reading previous states, the policy, and recording the run.
+    pub state_and_policy: Duration,
+}
+
+/// A recorded run.
+#[derive(Clone, Debug)]
+pub struct MonitorOutput {
+    /// The run as recorded.
+    pub run: MonitorRun,
+    /// Every household, by id.
+    pub households: Vec<HouseholdRun>,
+    /// The alert lines, in output order.
+    pub lines: Vec<String>,
+    /// Timings.
+    pub timings: MonitorTimings,
+}
+
+impl MonitorOutput {
+    /// Alerts per code.
+    pub fn counts(&self) -> BTreeMap<&'static str, u64> {
+        let mut c = BTreeMap::new();
+        for h in &self.households {
+            for a in &h.alerts {
+                *c.entry(a.alert.code()).or_insert(0) += 1;
+            }
+        }
+        c
+    }
+
+    /// Households that could not be monitored, or only in part.
+    pub fn errors(&self) -> impl Iterator<Item = &HouseholdRun> {
+        self.households.iter().filter(|h| h.error.is_some())
+    }
+}
+
+/// The canonical JSON line of an alert (report.md).
+pub fn alert_line(household_id: &str, run_date: Date, a: &Alert) -> String {
+    let v = json!({
+        "household_id": household_id,
+        "run_date": run_date,
+        "alert": a.alert.code(),
+        "member": a.member,
+        "records": a.records,
+        "detail": a.detail,
+    });
+    hedui_report::canonical::canonical_value_json(&v)
+}
+
+/// A run's id: blake3 of the run date and the roster's snapshot ids.
+pub fn run_id(run_date: Date, roster: &[SnapshotMeta]) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(b"hedui monitor run v1\n");
+    h.update(run_date.to_string().as_bytes());
+    for m in roster {
+        h.update(b"\n");
+        h.update(m.source.as_bytes());
+        h.update(b"=");
+        h.update(m.id.to_string().as_bytes());
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// Stores the roster's two tables as snapshots and reads them as a roster
+/// on `run_date`.
+pub fn store_roster(
+    store: &Store,
+    households: &Normalised,
+    members: &Normalised,
+    run_date: Date,
+) -> Result<(Roster, Vec<SnapshotMeta>)> {
+    let roster = hedui_engine::roster_from_normalised(households, members, run_date)?;
+    // The snapshots' as_of: the latest `since` (a date of the content).
+    let as_of = roster
+        .enrolled
+        .values()
+        .map(|e| e.since)
+        .max()
+        .unwrap_or(Date::from_ymd_opt(1970, 1, 1).unwrap_or_default());
+    let metas = vec![
+        crate::check::store_table(store, households, as_of, "monitoring roster")?,
+        crate::check::store_table(store, members, as_of, "monitoring roster")?,
+    ];
+    Ok((roster, metas))
+}
+
+/// Decides every household's alerts from gathered facts and previous
+/// states (pure but for the engine's gather): nothing is recorded.
+pub fn compute(
+    store: &Store,
+    policies: &PolicySet,
+    roster: &Roster,
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+    linker: &Linker,
+    previous: &BTreeMap<String, MonitorState>,
+) -> Result<(Vec<HouseholdRun>, Duration)> {
+    let t = Instant::now();
+    let rt = hedui_engine::runtime()?;
+    let gathered = rt.block_on(hedui_engine::gather(
+        store,
+        &roster.set,
+        policies,
+        snapshots,
+        linker,
+    ))?;
+    let gather_time = t.elapsed();
+    let regions: BTreeMap<&str, &str> = roster
+        .set
+        .requests
+        .iter()
+        .map(|r| (r.application_id.as_str(), r.region_code.as_str()))
+        .collect();
+    let out = gathered
+        .households
+        .into_par_iter()
+        .map(|h| match h {
+            Err(r) => HouseholdRun {
+                region_code: regions
+                    .get(r.application_id.as_str())
+                    .copied()
+                    .unwrap_or_default()
+                    .to_owned(),
+                household_id: r.application_id,
+                alerts: Vec::new(),
+                state: None,
+                error: Some((r.code, r.message)),
+            },
+            Ok(c) => {
+                let id = c.request.application_id.clone();
+                let region = c.request.region_code.clone();
+                let fail = |code: &str, message: String| HouseholdRun {
+                    household_id: id.clone(),
+                    region_code: region.clone(),
+                    alerts: Vec::new(),
+                    state: None,
+                    error: Some((code.to_owned(), message)),
+                };
+                let Some(enrolled) = roster.enrolled.get(&id) else {
+                    return fail("invalid_request", "the household has no `since`".into());
+                };
+                let version = match policies.select(&region, c.household.applied_on) {
+                    Ok(v) => v,
+                    Err(e) => return fail(e.code(), e.to_string()),
+                };
+                match hedui_policy::monitor::monitor(
+                    &c.household,
+                    Enrolment {
+                        since: enrolled.since,
+                    },
+                    previous.get(&id),
+                    version,
+                ) {
+                    Ok(o) => HouseholdRun {
+                        household_id: id,
+                        region_code: region,
+                        alerts: o.alerts,
+                        state: Some(o.state),
+                        error: o.note.map(|n| ("partial".to_owned(), n)),
+                    },
+                    Err(e) => fail(e.code(), e.to_string()),
+                }
+            }
+        })
+        .collect::<Vec<_>>();
+    Ok((out, gather_time))
+}
+
+/// Runs monitoring over a roster on `run_date` and records it (see the
+/// module docs).
+pub fn run_monitor(
+    store: &Store,
+    policies: &PolicySet,
+    households: &Normalised,
+    members: &Normalised,
+    run_date: Date,
+) -> Result<MonitorOutput> {
+    let mut timings = MonitorTimings::default();
+    let t = Instant::now();
+    let (roster, roster_snaps) = store_roster(store, households, members, run_date)?;
+    let snapshots = hedui_engine::select(store, &Selection::OnOrBefore(run_date))
+        .with_context(|| format!("choosing the snapshots current on {run_date}"))?;
+    let linker = link(store, &snapshots, None)?;
+    timings.link = t.elapsed();
+
+    let t = Instant::now();
+    let ids: Vec<String> = roster
+        .set
+        .requests
+        .iter()
+        .map(|r| r.application_id.clone())
+        .collect();
+    let mut previous = BTreeMap::new();
+    for (h, (_, state)) in store.monitor_previous(&ids, run_date)? {
+        let s: MonitorState = serde_json::from_str(&state)
+            .with_context(|| format!("the stored monitoring state of household {h}"))?;
+        previous.insert(h, s);
+    }
+    let pre = t.elapsed();
+    let (households, gather) = compute(store, policies, &roster, &snapshots, &linker, &previous)?;
+    timings.gather = gather;
+
+    let t = Instant::now();
+    let mut lines = Vec::new();
+    let mut alerts = Vec::new();
+    let mut states = Vec::new();
+    for h in &households {
+        for a in &h.alerts {
+            let line = alert_line(&h.household_id, run_date, a);
+            alerts.push((
+                h.household_id.clone(),
+                h.region_code.clone(),
+                a.alert.code().to_owned(),
+                line.clone(),
+            ));
+            lines.push(line);
+        }
+        if let Some(s) = &h.state {
+            states.push((h.household_id.clone(), serde_json::to_string(s)?));
+        }
+    }
+    let run = store.monitor_record(RunRecord {
+        run: MonitorRun {
+            run_id: run_id(run_date, &roster_snaps),
+            run_date,
+            roster: roster_snaps.iter().map(|m| m.id.to_string()).collect(),
+            snapshots: snapshots
+                .iter()
+                .map(|(s, m)| (s.clone(), m.id.to_string()))
+                .collect(),
+            matcher_hash: linker.model.hash().to_owned(),
+            households: households.len() as u64,
+            alerts: lines.len() as u64,
+            recorded_at: String::new(),
+        },
+        states,
+        alerts,
+    })?;
+    timings.state_and_policy = pre + t.elapsed();
+    Ok(MonitorOutput {
+        run,
+        households,
+        lines,
+        timings,
+    })
+}
