@@ -1613,7 +1613,9 @@ mod later {
 }
 
 /// Not a test: generates a city of `HEDUI_SYNTH_PERSONS` persons into
-/// `HEDUI_SYNTH_OUT` and prints the time and row counts (for measuring).
+/// `HEDUI_SYNTH_OUT` (with `HEDUI_SYNTH_LATER_DAYS`, a later snapshot that
+/// many days after `as_of`) and prints the time and row counts (for
+/// measuring).
 #[test]
 #[ignore]
 fn generate_city_from_env() {
@@ -1626,6 +1628,12 @@ fn generate_city_from_env() {
     );
     let mut cfg = hedui_synth::CityConfig::new(n, 7);
     cfg.csv = std::env::var("HEDUI_SYNTH_CSV").is_ok();
+    if let Some(days) = std::env::var("HEDUI_SYNTH_LATER_DAYS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        cfg.later = Some(cfg.as_of + chrono::Duration::days(days));
+    }
     let t = std::time::Instant::now();
     let s = hedui_synth::generate(&cfg, &out, &|p| {
         if p.done == p.total {
@@ -1643,6 +1651,15 @@ fn generate_city_from_env() {
             "{:28} {:>10} rows {:>12} bytes",
             t.table, t.rows, t.parquet.bytes
         );
+    }
+    if let Some(l) = &s.later {
+        eprintln!(
+            "later {}: {} households with an event",
+            l.as_of, l.households
+        );
+        for e in &l.events {
+            eprintln!("  {:24} {:>6}", e.kind.code(), e.count);
+        }
     }
     for k in &s.noise {
         eprintln!(
