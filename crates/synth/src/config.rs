@@ -29,7 +29,19 @@ pub struct CityConfig {
     pub noise: NoiseRates,
     /// Also write a CSV file beside every Parquet file.
     pub csv: bool,
+    /// A second, later snapshot of the same city (`<out>/later/`), for two
+    /// successive monitoring runs: every extract again, complete as of this
+    /// date, with the first extract's rows and the records of injected
+    /// events (deaths, moves, new registrations, late-filed income …) dated
+    /// after `as_of`. Must lie in `(as_of, as_of + 62 days]`. `None` (the
+    /// default) writes no later snapshot and leaves every other file as it
+    /// is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub later: Option<Date>,
 }
+
+/// The most days the later snapshot may lie after `as_of`.
+pub const LATER_MAX_DAYS: i64 = 62;
 
 impl CityConfig {
     /// The default city of `persons` persons and `seed`: as of 2026-06-30,
@@ -44,6 +56,7 @@ impl CityConfig {
             requests: Self::default_requests(persons),
             noise: NoiseRates::default(),
             csv: false,
+            later: None,
         }
     }
 
@@ -74,6 +87,15 @@ impl CityConfig {
                 "months is {}, at most 600 are supported",
                 self.months
             )));
+        }
+        if let Some(later) = self.later {
+            let days = (later - self.as_of).num_days();
+            if !(1..=LATER_MAX_DAYS).contains(&days) {
+                return Err(Error::Config(format!(
+                    "later is {later}, {days} days after as_of {}: it must be 1 to {LATER_MAX_DAYS} days after as_of",
+                    self.as_of
+                )));
+            }
         }
         self.noise.validate()
     }
@@ -344,5 +366,19 @@ mod tests {
         let mut c = CityConfig::new(100, 1);
         c.noise.typo_digit = 999_999;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn later_must_lie_in_the_62_days_after_as_of() {
+        let mut c = CityConfig::new(100, 1);
+        let as_of = c.as_of;
+        for (days, ok) in [(-1, false), (0, false), (1, true), (62, true), (63, false)] {
+            c.later = Some(as_of + chrono::Duration::days(days));
+            let r = c.validate();
+            assert_eq!(r.is_ok(), ok, "{days}: {r:?}");
+            if let Err(e) = r {
+                assert!(e.to_string().contains("later"), "{e}");
+            }
+        }
     }
 }

@@ -37,6 +37,38 @@
 //! With [`CityConfig::csv`], a `.csv` beside every `.parquet` (header row,
 //! money `1234.50`, dates `YYYY-MM-DD`).
 //!
+//! With [`CityConfig::later`], a second, later snapshot of the same city
+//! for two successive monitoring runs (one on `as_of` over `extracts/`,
+//! one on the later date over `later/extracts/`):
+//!
+//! ```text
+//! <out>/later/extracts/<source>.parquet  the 14 extracts, each complete as of the later date
+//!                                        (`hedui.as_of`): every row of the first extract,
+//!                                        unchanged and in order (hukou rows of a move or a
+//!                                        registered death carry the new status and date),
+//!                                        then the events' new records (ids `<prefix>-L0000001`)
+//! <out>/later/truth/records.parquet      the first truth rows, then one per new record
+//! <out>/later/truth/events.parquet       household_id, event, id_number, date, record_ids:
+//!                                        one row per alert (rules §7) an event should cause
+//! ```
+//!
+//! Events ([`EventKind`]) happen only in roster households, at most one
+//! per household, to a declared member registered here and living on
+//! `as_of`, at about these rates of roster households: deaths 3 %, new
+//! cars 2 %, new residential properties 1 %, new sole proprietorships
+//! 1 %, moves out 1 %, new staff registrations 0.5 %, medical bills above
+//! 1.2 × the alert limit 1 %; late-filed wages of the last four months for
+//! 2 % of `dibao`/`tekun`/`single_person` households (two rows:
+//! `income_above_standard` and `gradual_exit`) and a late-filed employee
+//! pension of the last twelve months for 1 % of `dibao` households — at
+//! least one of each on a roster of 40 households or more. Income events go
+//! only to households designed below the standard, so never to a
+//! `single_person` household (designed at or above it: the condition holds
+//! already on `as_of`). Every dated
+//! event falls in `(as_of, later]`; a condition (income, staff, medical)
+//! is given only to a household where it did not hold on `as_of`. Without
+//! `later`, nothing of this is written and every other file is the same.
+//!
 //! # Invariants
 //!
 //! - **Deterministic**: the same [`CityConfig`] gives the same bytes in
@@ -72,6 +104,7 @@ mod config;
 mod data;
 mod error;
 mod ids;
+mod later;
 mod noise;
 mod output;
 mod people;
@@ -82,21 +115,22 @@ mod tables;
 mod world;
 mod write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use config::{CityConfig, NoiseKind, NoiseRates};
+pub use config::{CityConfig, LATER_MAX_DAYS, NoiseKind, NoiseRates};
 pub use error::{Error, Result};
-pub use tables::{MONEY_PRECISION, MONEY_SCALE, schema_of, table_paths};
+pub use later::{EventCount, EventKind, LaterSummary};
+pub use tables::{MONEY_PRECISION, MONEY_SCALE, later_table_paths, schema_of, table_paths};
 pub use write::{FileSummary, TableSummary};
 
 use hedui_model::Date;
 use people::{CHUNK, Chunk};
 use records::{ChunkOut, Ctx, Stats};
-use tables::{EXTRACTS, T};
+use tables::{EXTRACTS, LATER_DIR, T};
 use write::Sink;
 
 /// A stage of generation, for progress bars.
@@ -182,6 +216,10 @@ pub struct CitySummary {
     /// the number of department records that could carry noise (all but
     /// hukou).
     pub noise: Vec<NoiseCount>,
+    /// The later snapshot, when [`CityConfig::later`] is set (its tables
+    /// are at the end of [`CitySummary::tables`], as `later/...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub later: Option<LaterSummary>,
 }
 
 impl CitySummary {
@@ -213,6 +251,14 @@ struct ExtractEntry<'a> {
 }
 
 #[derive(Serialize)]
+struct LaterManifest<'a> {
+    as_of: Date,
+    households: usize,
+    events: BTreeMap<&'static str, u64>,
+    extracts: Vec<ExtractEntry<'a>>,
+}
+
+#[derive(Serialize)]
 struct Manifest<'a> {
     generator: String,
     seed: u64,
@@ -230,6 +276,8 @@ struct Manifest<'a> {
     counts: BTreeMap<String, u64>,
     noise: &'a [NoiseCount],
     extracts: Vec<ExtractEntry<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    later: Option<LaterManifest<'a>>,
     files: Vec<&'a FileSummary>,
 }
 
@@ -316,22 +364,19 @@ pub fn generate(cfg: &CityConfig, out: &Path, progress: &dyn Fn(Progress)) -> Re
         total: 2,
     });
 
-    // Phase 3: records, generated in parallel and written in order.
-    let extract_meta = |t: T| -> HashMap<String, String> {
-        let department = data::DEPARTMENTS
+    // The later snapshot's events (those changing hukou rows are needed
+    // while the first rows are written).
+    let mut plan = cfg.later.map(|date| {
+        let mut schemas: Vec<_> = EXTRACTS
             .iter()
-            .find(|(s, _)| *s == t.stem())
-            .map_or("", |d| d.1);
-        HashMap::from([
-            ("hedui.source".to_owned(), t.stem().to_owned()),
-            ("hedui.as_of".to_owned(), as_of.to_string()),
-            ("hedui.department".to_owned(), department.to_owned()),
-            (
-                "hedui.region_code".to_owned(),
-                data::PREFECTURE_CODE.to_owned(),
-            ),
-        ])
-    };
+            .map(|t| t.schema(extract_meta(*t, date)))
+            .collect();
+        schemas.push(T::TruthRecords.schema(HashMap::new()));
+        schemas.push(T::TruthEvents.schema(HashMap::new()));
+        later::plan(out, cfg, date, &persons, &households, &sel, schemas)
+    });
+
+    // Phase 3: records, generated in parallel and written in order.
     let months = cfg.history();
     let ctx = Ctx {
         cfg,
@@ -341,7 +386,7 @@ pub fn generate(cfg: &CityConfig, out: &Path, progress: &dyn Fn(Progress)) -> Re
         sel: &sel,
         extract_schemas: EXTRACTS
             .iter()
-            .map(|t| t.schema(extract_meta(*t)))
+            .map(|t| t.schema(extract_meta(*t, as_of)))
             .collect(),
         truth_schema: T::TruthRecords.schema(HashMap::new()),
         periods: months.iter().map(|m| m.to_string()).collect(),
@@ -357,7 +402,24 @@ pub fn generate(cfg: &CityConfig, out: &Path, progress: &dyn Fn(Progress)) -> Re
         ctx.truth_schema.clone(),
         cfg.csv,
     )?);
+    if let Some(p) = &plan {
+        // The later extracts and truth/records, after the first ones.
+        for (t, s) in EXTRACTS
+            .iter()
+            .chain(std::iter::once(&T::TruthRecords))
+            .zip(&p.schemas)
+        {
+            sinks.push(Sink::create_in(
+                out,
+                Some(LATER_DIR),
+                *t,
+                s.clone(),
+                cfg.csv,
+            )?);
+        }
+    }
     let mut stats = Stats::default();
+    let mut recent_medical = BTreeSet::new();
     let mut pending: Option<Vec<ChunkOut>> = None;
     let starts: Vec<usize> = (0..n_chunks).step_by(GROUP).collect();
     for (k, g) in starts.iter().chain(std::iter::once(&n_chunks)).enumerate() {
@@ -365,7 +427,13 @@ pub fn generate(cfg: &CityConfig, out: &Path, progress: &dyn Fn(Progress)) -> Re
         let range = *g..(*g + GROUP).min(n_chunks);
         let (written, next) = rayon::join(
             || match prev {
-                Some(outs) => write_group(&mut sinks, outs, &mut stats),
+                Some(outs) => write_group(
+                    &mut sinks,
+                    outs,
+                    &mut stats,
+                    plan.as_mut(),
+                    &mut recent_medical,
+                ),
                 None => Ok(()),
             },
             || {
@@ -388,6 +456,8 @@ pub fn generate(cfg: &CityConfig, out: &Path, progress: &dyn Fn(Progress)) -> Re
             });
         }
     }
+    let first_sinks = EXTRACTS.len() + 1;
+    let later_sinks = sinks.split_off(first_sinks.min(sinks.len()));
     let mut tables = Vec::new();
     let mut truth_records = None;
     for s in sinks {
@@ -419,6 +489,23 @@ pub fn generate(cfg: &CityConfig, out: &Path, progress: &dyn Fn(Progress)) -> Re
     tables.extend(truth_records);
     tables.extend(truth_people);
     tables.extend(truth_requests);
+    let later_summary = match plan {
+        Some(p) => {
+            let built = p.build(&persons, &households, &sel, &employers, &recent_medical);
+            tables.extend(write_later(out, later_sinks, built.extracts, built.truth)?);
+            let mut events = Sink::create_in(
+                out,
+                Some(LATER_DIR),
+                T::TruthEvents,
+                built.events.schema(),
+                cfg.csv,
+            )?;
+            events.push(built.events)?;
+            tables.push(events.finish(out)?);
+            Some(built.summary)
+        }
+        None => None,
+    };
     progress(Progress {
         stage: Stage::Truth,
         done: 1,
@@ -460,6 +547,7 @@ pub fn generate(cfg: &CityConfig, out: &Path, progress: &dyn Fn(Progress)) -> Re
         labelled_rows: stats.labelled + labelled_small,
         tables,
         noise,
+        later: later_summary,
     };
     write_manifest(out, cfg, &summary)?;
     progress(Progress {
@@ -470,15 +558,47 @@ pub fn generate(cfg: &CityConfig, out: &Path, progress: &dyn Fn(Progress)) -> Re
     Ok(summary)
 }
 
-fn write_group(sinks: &mut [Sink], outs: Vec<ChunkOut>, stats: &mut Stats) -> Result<()> {
+/// The metadata of an extract current to `as_of`.
+fn extract_meta(t: T, as_of: Date) -> HashMap<String, String> {
+    let department = data::DEPARTMENTS
+        .iter()
+        .find(|(s, _)| *s == t.stem())
+        .map_or("", |d| d.1);
+    HashMap::from([
+        ("hedui.source".to_owned(), t.stem().to_owned()),
+        ("hedui.as_of".to_owned(), as_of.to_string()),
+        ("hedui.department".to_owned(), department.to_owned()),
+        (
+            "hedui.region_code".to_owned(),
+            data::PREFECTURE_CODE.to_owned(),
+        ),
+    ])
+}
+
+/// Writes a round of chunks: the first extracts and truth/records, then
+/// (with a later snapshot) their later copies.
+fn write_group(
+    sinks: &mut [Sink],
+    outs: Vec<ChunkOut>,
+    stats: &mut Stats,
+    mut plan: Option<&mut later::Plan>,
+    recent_medical: &mut BTreeSet<u32>,
+) -> Result<()> {
     let n = sinks.len();
+    let first = EXTRACTS.len() + 1;
     let mut per_table: Vec<Vec<arrow::record_batch::RecordBatch>> = vec![Vec::new(); n];
     for o in outs {
         stats.add(&o.stats);
+        recent_medical.extend(o.recent_medical);
+        if let Some(p) = plan.as_deref_mut() {
+            for (k, b) in p.pass(&o.extracts, &o.truth)?.into_iter().enumerate() {
+                per_table[first + k].push(b);
+            }
+        }
         for (t, b) in o.extracts.into_iter().enumerate() {
             per_table[t].push(b);
         }
-        per_table[n - 1].push(o.truth);
+        per_table[first - 1].push(o.truth);
     }
     sinks
         .par_iter_mut()
@@ -491,26 +611,52 @@ fn write_group(sinks: &mut [Sink], outs: Vec<ChunkOut>, stats: &mut Stats) -> Re
         })
 }
 
+/// Finishes the later extracts and truth/records with the events' rows.
+fn write_later(
+    out: &Path,
+    sinks: Vec<Sink>,
+    extracts: Vec<arrow::record_batch::RecordBatch>,
+    truth: arrow::record_batch::RecordBatch,
+) -> Result<Vec<TableSummary>> {
+    let mut res = Vec::with_capacity(sinks.len());
+    let new_rows = extracts.into_iter().chain(std::iter::once(truth));
+    for (mut sink, rows) in sinks.into_iter().zip(new_rows) {
+        sink.push(rows)?;
+        res.push(sink.finish(out)?);
+    }
+    Ok(res)
+}
+
 fn write_manifest(out: &Path, cfg: &CityConfig, s: &CitySummary) -> Result<()> {
     let counts: BTreeMap<String, u64> =
         s.tables.iter().map(|t| (t.table.clone(), t.rows)).collect();
-    let extracts = EXTRACTS
-        .iter()
-        .map(|t| {
-            let table = s.tables.iter().find(|x| x.table == t.path());
-            ExtractEntry {
-                source: t.stem(),
-                path: table.map(|x| x.parquet.path.clone()).unwrap_or_default(),
-                as_of: cfg.as_of,
-                department: data::DEPARTMENTS
-                    .iter()
-                    .find(|(n, _)| *n == t.stem())
-                    .map_or("", |d| d.1),
-                region_code: data::PREFECTURE_CODE,
-                rows: table.map_or(0, |x| x.rows),
-            }
-        })
-        .collect();
+    let entries = |prefix: &str, as_of: Date| -> Vec<ExtractEntry<'_>> {
+        EXTRACTS
+            .iter()
+            .map(|t| {
+                let name = format!("{prefix}{}", t.path());
+                let table = s.tables.iter().find(|x| x.table == name);
+                ExtractEntry {
+                    source: t.stem(),
+                    path: table.map(|x| x.parquet.path.clone()).unwrap_or_default(),
+                    as_of,
+                    department: data::DEPARTMENTS
+                        .iter()
+                        .find(|(n, _)| *n == t.stem())
+                        .map_or("", |d| d.1),
+                    region_code: data::PREFECTURE_CODE,
+                    rows: table.map_or(0, |x| x.rows),
+                }
+            })
+            .collect()
+    };
+    let extracts = entries("", cfg.as_of);
+    let later = s.later.as_ref().map(|l| LaterManifest {
+        as_of: l.as_of,
+        households: l.households,
+        events: l.events.iter().map(|e| (e.kind.code(), e.count)).collect(),
+        extracts: entries(&format!("{LATER_DIR}/"), l.as_of),
+    });
     let mut files: Vec<&FileSummary> = Vec::new();
     for t in &s.tables {
         files.push(&t.parquet);
@@ -535,6 +681,7 @@ fn write_manifest(out: &Path, cfg: &CityConfig, s: &CitySummary) -> Result<()> {
         counts,
         noise: &s.noise,
         extracts,
+        later,
         files,
     };
     let path = out.join("manifest.json");

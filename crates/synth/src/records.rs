@@ -70,6 +70,17 @@ pub(crate) struct ChunkOut {
     pub(crate) extracts: Vec<RecordBatch>,
     pub(crate) truth: RecordBatch,
     pub(crate) stats: Stats,
+    /// Households (global index, ascending, once each) with a `medical`
+    /// expense dated on or after [`recent_medical_from`]: the later
+    /// snapshot gives them no `large_medical_expense` event.
+    pub(crate) recent_medical: Vec<u32>,
+}
+
+/// The first day of the month two months before the month of `as_of`: a
+/// medical expense from then on may fall in the 3-month window of the
+/// `large_medical_expense` alert of a run on `as_of` or later.
+pub(crate) fn recent_medical_from(as_of: Date) -> Date {
+    Month::of(as_of).plus(-2).first_day()
 }
 
 /// A code or, on a labelled row, its Chinese label.
@@ -92,6 +103,8 @@ struct Gen<'a, 'c> {
     chunk: usize,
     stats: Stats,
     certificates: u32,
+    recent_from: Date,
+    recent_medical: Vec<u32>,
 }
 
 /// Generates the records of the households `range` (chunk `chunk`).
@@ -113,18 +126,23 @@ pub(crate) fn chunk_records(
         chunk,
         stats: Stats::default(),
         certificates: 0,
+        recent_from: recent_medical_from(ctx.cfg.as_of),
+        recent_medical: Vec::new(),
     };
     for hi in range {
         g.household(hi);
     }
+    g.recent_medical.sort_unstable();
+    g.recent_medical.dedup();
     ChunkOut {
         extracts: g.b.iter_mut().map(Builder::finish).collect(),
         truth: g.truth.finish(),
         stats: g.stats,
+        recent_medical: g.recent_medical,
     }
 }
 
-fn record_id(t: T, chunk: usize, n: u32) -> String {
+pub(crate) fn record_id(t: T, chunk: usize, n: u32) -> String {
     format!("{}{chunk:05}{n:07}", t.record_prefix())
 }
 
@@ -841,6 +859,9 @@ impl Gen<'_, '_> {
         date: Date,
         provider: &str,
     ) {
+        if category == ExpenseCategory::Medical && date >= self.recent_from {
+            self.recent_medical.push(self.ctx.persons[pi].household);
+        }
         let (mut r, zh) = self.rec(T::Expense, pi, e);
         r.s(code(zh, category))
             .m(Some(amount))
@@ -915,30 +936,7 @@ impl Gen<'_, '_> {
     }
 
     fn address(&mut self, h: &Household, rural_home: bool) -> String {
-        let county = &COUNTIES[usize::from(h.county)];
-        let town = county.towns[usize::from(h.town)];
-        if rural_home {
-            let village = *self.rng.pick(data::VILLAGES);
-            format!(
-                "{}{}{town}{village}村委会{}组{}号",
-                data::PREFECTURE,
-                county.name,
-                self.rng.range(1, 12),
-                self.rng.range(1, 200)
-            )
-        } else {
-            let road = *self.rng.pick(data::ROADS);
-            format!(
-                "{}{}{town}{road}{}号{}栋{}单元{}{:02}室",
-                data::PREFECTURE,
-                county.name,
-                self.rng.range(1, 400),
-                self.rng.range(1, 30),
-                self.rng.range(1, 4),
-                self.rng.range(1, 28),
-                self.rng.range(1, 6)
-            )
-        }
+        address(h, rural_home, &mut self.rng)
     }
 
     fn property(&mut self, h: &Household, members: &[usize], elig: &[Eligibility]) {
@@ -1076,14 +1074,7 @@ impl Gen<'_, '_> {
     }
 
     fn plate(&mut self) -> String {
-        const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
-        const MIXED: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
-        let mut s = String::from(data::PLATE_PREFIX);
-        s.push(char::from(*self.rng.pick(LETTERS)));
-        for _ in 0..4 {
-            s.push(char::from(*self.rng.pick(MIXED)));
-        }
-        s
+        plate(&mut self.rng)
     }
 
     fn vehicles(&mut self, h: &Household, members: &[usize], elig: &[Eligibility]) {
@@ -1210,6 +1201,47 @@ impl Gen<'_, '_> {
                 .m(value);
         }
     }
+}
+
+/// An address in the household's town: a village group and house number
+/// for a rural home, else a street, building, unit and flat.
+pub(crate) fn address(h: &Household, rural_home: bool, rng: &mut Rng) -> String {
+    let county = &COUNTIES[usize::from(h.county)];
+    let town = county.towns[usize::from(h.town)];
+    if rural_home {
+        let village = *rng.pick(data::VILLAGES);
+        format!(
+            "{}{}{town}{village}村委会{}组{}号",
+            data::PREFECTURE,
+            county.name,
+            rng.range(1, 12),
+            rng.range(1, 200)
+        )
+    } else {
+        let road = *rng.pick(data::ROADS);
+        format!(
+            "{}{}{town}{road}{}号{}栋{}单元{}{:02}室",
+            data::PREFECTURE,
+            county.name,
+            rng.range(1, 400),
+            rng.range(1, 30),
+            rng.range(1, 4),
+            rng.range(1, 28),
+            rng.range(1, 6)
+        )
+    }
+}
+
+/// A plate number of the prefecture (云D and five letters or digits).
+pub(crate) fn plate(rng: &mut Rng) -> String {
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const MIXED: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
+    let mut s = String::from(data::PLATE_PREFIX);
+    s.push(char::from(*rng.pick(LETTERS)));
+    for _ in 0..4 {
+        s.push(char::from(*rng.pick(MIXED)));
+    }
+    s
 }
 
 /// Index of the newly registered property in the list: after the current

@@ -30,6 +30,7 @@ pub(crate) mod domain {
     pub(crate) const REQUESTS: u64 = 7;
     pub(crate) const ROSTER: u64 = 8;
     pub(crate) const STAFF: u64 = 9;
+    pub(crate) const LATER: u64 = 10;
 }
 
 /// xoshiro256**.

@@ -70,6 +70,8 @@ pub(crate) enum T {
     TruthPersons,
     TruthHouseholds,
     TruthRequests,
+    /// `later/truth/events`: the events injected into the later snapshot.
+    TruthEvents,
 }
 
 /// The 14 department extracts, in the order they are written.
@@ -326,6 +328,13 @@ const TRUTH_HOUSEHOLDS: Cols = &[
     ("role", S, false),
     ("role_id", S, true),
 ];
+const TRUTH_EVENTS: Cols = &[
+    ("household_id", S, false),
+    ("event", S, false),
+    ("id_number", S, false),
+    ("date", D, true),
+    ("record_ids", S, false),
+];
 const TRUTH_REQUESTS: Cols = &[
     ("application_id", S, false),
     ("household_key", S, false),
@@ -360,6 +369,7 @@ impl T {
             T::TruthPersons => "persons",
             T::TruthHouseholds => "households",
             T::TruthRequests => "requests",
+            T::TruthEvents => "events",
         }
     }
 
@@ -368,7 +378,11 @@ impl T {
         match self {
             T::Applications | T::Members => "requests",
             T::RosterHouseholds | T::RosterMembers => "roster",
-            T::TruthRecords | T::TruthPersons | T::TruthHouseholds | T::TruthRequests => "truth",
+            T::TruthRecords
+            | T::TruthPersons
+            | T::TruthHouseholds
+            | T::TruthRequests
+            | T::TruthEvents => "truth",
             _ => "extracts",
         }
     }
@@ -423,6 +437,7 @@ impl T {
             T::TruthPersons => TRUTH_PERSONS,
             T::TruthHouseholds => TRUTH_HOUSEHOLDS,
             T::TruthRequests => TRUTH_REQUESTS,
+            T::TruthEvents => TRUTH_EVENTS,
         }
     }
 
@@ -437,18 +452,60 @@ impl T {
     }
 }
 
+/// The tables of the later snapshot, under `later/`, in the order they are
+/// written.
+pub(crate) const LATER_TABLES: [T; 16] = [
+    T::Hukou,
+    T::Death,
+    T::Tax,
+    T::SocialInsurance,
+    T::HousingFund,
+    T::Property,
+    T::Vehicle,
+    T::Bank,
+    T::Securities,
+    T::Insurance,
+    T::Business,
+    T::Disability,
+    T::Expense,
+    T::Staff,
+    T::TruthRecords,
+    T::TruthEvents,
+];
+
+/// The folder of the later snapshot under the output directory.
+pub(crate) const LATER_DIR: &str = "later";
+
 /// The Arrow schema of an output table by its `group/stem` path (for
-/// readers and tests): `extracts/tax`, `truth/records` ...
+/// readers and tests): `extracts/tax`, `truth/records` ... and, for the
+/// later snapshot, `later/extracts/tax`, `later/truth/records`,
+/// `later/truth/events`.
 pub fn schema_of(path: &str) -> Option<SchemaRef> {
-    ALL_TABLES
+    let (tables, path): (&[T], &str) = match path.strip_prefix("later/") {
+        Some(rest) => (&LATER_TABLES, rest),
+        None => (&ALL_TABLES, path),
+    };
+    tables
         .iter()
         .find(|t| t.path() == path)
         .map(|t| t.schema(HashMap::new()))
 }
 
-/// Every output table's `group/stem` path.
+/// Every output table's `group/stem` path (without the later snapshot's,
+/// see [`later_table_paths`]).
 pub fn table_paths() -> Vec<String> {
     ALL_TABLES.iter().map(|t| t.path()).collect()
+}
+
+/// Every table of the later snapshot (written when
+/// [`CityConfig::later`](crate::CityConfig::later) is set), as
+/// `later/group/stem`: the 14 extracts, `later/truth/records` and
+/// `later/truth/events`.
+pub fn later_table_paths() -> Vec<String> {
+    LATER_TABLES
+        .iter()
+        .map(|t| format!("{LATER_DIR}/{}", t.path()))
+        .collect()
 }
 
 enum Col {
@@ -646,6 +703,10 @@ mod tests {
         }
         assert!(schema_of("extracts/tax").is_some());
         assert!(schema_of("extracts/nothing").is_none());
+        assert!(schema_of("truth/events").is_none());
+        assert!(schema_of("later/truth/events").is_some());
+        assert!(schema_of("later/truth/persons").is_none());
+        assert_eq!(later_table_paths().len(), 16);
     }
 
     #[test]

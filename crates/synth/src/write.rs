@@ -90,6 +90,8 @@ pub struct TableSummary {
 /// A table being written.
 pub(crate) struct Sink {
     table: T,
+    /// `group/stem`, or `later/group/stem` for the later snapshot.
+    name: String,
     parquet_path: PathBuf,
     csv_path: Option<PathBuf>,
     schema: SchemaRef,
@@ -120,7 +122,23 @@ fn properties() -> WriterProperties {
 
 impl Sink {
     pub(crate) fn create(out: &Path, table: T, schema: SchemaRef, csv: bool) -> Result<Sink> {
-        let dir = out.join(table.group());
+        Sink::create_in(out, None, table, schema, csv)
+    }
+
+    /// A sink under `out/<folder>/` (the later snapshot) when `folder` is
+    /// given, else under `out/`.
+    pub(crate) fn create_in(
+        out: &Path,
+        folder: Option<&str>,
+        table: T,
+        schema: SchemaRef,
+        csv: bool,
+    ) -> Result<Sink> {
+        let (base, name) = match folder {
+            Some(f) => (out.join(f), format!("{f}/{}", table.path())),
+            None => (out.to_owned(), table.path()),
+        };
+        let dir = base.join(table.group());
         std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
             path: dir.clone(),
             source,
@@ -144,6 +162,7 @@ impl Sink {
         };
         Ok(Sink {
             table,
+            name,
             parquet_path,
             csv_path,
             schema,
@@ -243,7 +262,7 @@ impl Sink {
             _ => None,
         };
         Ok(TableSummary {
-            table: self.table.path(),
+            table: self.name,
             rows: self.rows,
             parquet,
             csv,

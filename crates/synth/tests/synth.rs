@@ -1019,8 +1019,603 @@ mod realism {
     }
 }
 
+mod later {
+    //! The later snapshot (`CityConfig::later`): complete extracts as of the
+    //! later date, the events' records, and their truth.
+
+    use std::collections::{BTreeMap, HashMap, HashSet};
+    use std::path::PathBuf;
+    use std::sync::OnceLock;
+
+    use arrow::array::{Array, AsArray, RecordBatch};
+    use arrow::datatypes::Decimal128Type;
+    use hedui_model::codes::HukouKind;
+    use hedui_model::{CodeList, Date, Month};
+    use hedui_synth::{CityConfig, CitySummary, EventKind, generate};
+
+    use crate::common::{EXTRACTS, dates, read, required, strings, table};
+
+    const PERSONS: usize = 5_000;
+    const SEED: u64 = 21;
+
+    fn config(later: bool) -> CityConfig {
+        let mut cfg = CityConfig::new(PERSONS, SEED);
+        if later {
+            cfg.later = Some(cfg.as_of + chrono::Duration::days(45));
+        }
+        cfg
+    }
+
+    fn city_dir(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
+    }
+
+    /// 5,000 persons, seed 21, later snapshot 45 days after `as_of`.
+    fn city() -> &'static CitySummary {
+        static CITY: OnceLock<CitySummary> = OnceLock::new();
+        CITY.get_or_init(|| {
+            let dir = city_dir("synth-later");
+            let _ = std::fs::remove_dir_all(&dir);
+            generate(&config(true), &dir, &|_| {}).expect("city with a later snapshot")
+        })
+    }
+
+    /// The same city without the later snapshot.
+    fn plain() -> &'static CitySummary {
+        static CITY: OnceLock<CitySummary> = OnceLock::new();
+        CITY.get_or_init(|| {
+            let dir = city_dir("synth-later-none");
+            let _ = std::fs::remove_dir_all(&dir);
+            generate(&config(false), &dir, &|_| {}).expect("city without a later snapshot")
+        })
+    }
+
+    fn later_date() -> Date {
+        city().later.as_ref().expect("later summary").as_of
+    }
+
+    fn money(b: &RecordBatch, col: &str) -> Vec<Option<i128>> {
+        let a = b
+            .column_by_name(col)
+            .unwrap_or_else(|| panic!("no column {col}"))
+            .as_primitive::<Decimal128Type>();
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i)))
+            .collect()
+    }
+
+    struct Event {
+        household: String,
+        kind: EventKind,
+        id: String,
+        date: Option<Date>,
+        records: Vec<String>,
+    }
+
+    fn events() -> Vec<Event> {
+        let b = table(city(), "later/truth/events");
+        let households = required(&b, "household_id");
+        let kinds = required(&b, "event");
+        let ids = required(&b, "id_number");
+        let ds = dates(&b, "date");
+        let rids = required(&b, "record_ids");
+        (0..b.num_rows())
+            .map(|i| Event {
+                household: households[i].clone(),
+                kind: EventKind::parse(&kinds[i]).unwrap_or_else(|| panic!("{}", kinds[i])),
+                id: ids[i].clone(),
+                date: ds[i],
+                records: rids[i].split(';').map(str::to_owned).collect(),
+            })
+            .collect()
+    }
+
+    /// Truth of the later snapshot: record id → (source, person).
+    fn truth() -> HashMap<String, (String, Option<String>)> {
+        let b = table(city(), "later/truth/records");
+        let sources = required(&b, "source");
+        let rids = required(&b, "record_id");
+        let keys = strings(&b, "person_key");
+        let noise = required(&b, "noise");
+        let mut out = HashMap::new();
+        for i in 0..rids.len() {
+            if rids[i].contains("-L") {
+                assert_eq!(noise[i], "none", "{}", rids[i]);
+            }
+            let prev = out.insert(rids[i].clone(), (sources[i].clone(), keys[i].clone()));
+            assert!(prev.is_none(), "record {} twice in truth", rids[i]);
+        }
+        out
+    }
+
+    /// Rows of a later extract by record id.
+    fn by_record(b: &RecordBatch) -> HashMap<String, usize> {
+        required(b, "record_id")
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (r, i))
+            .collect()
+    }
+
+    /// Declared members of every roster household.
+    fn roster() -> HashMap<String, Vec<(String, String)>> {
+        let b = table(city(), "roster/roster_members");
+        let hh = required(&b, "household_id");
+        let ids = required(&b, "id_number");
+        let names = required(&b, "name");
+        let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for i in 0..hh.len() {
+            out.entry(hh[i].clone())
+                .or_default()
+                .push((ids[i].clone(), names[i].clone()));
+        }
+        out
+    }
+
+    /// Every row of each first extract is in its later extract, unchanged
+    /// and in order (hukou rows of a move or registered death excepted:
+    /// they carry the new status and date), followed by the new rows.
+    #[test]
+    fn later_extracts_are_the_first_rows_then_the_new_ones() {
+        let c = city();
+        let later = later_date();
+        let changed: HashSet<String> = events()
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Deceased | EventKind::MovedOut))
+            .flat_map(|e| e.records.iter().filter(|r| r.starts_with("HK")).cloned())
+            .collect();
+        assert!(
+            events().iter().any(|e| e.kind == EventKind::MovedOut),
+            "no move"
+        );
+        let mut new_rows = 0;
+        for stem in EXTRACTS {
+            let first = table(c, &format!("extracts/{stem}"));
+            let second = table(c, &format!("later/extracts/{stem}"));
+            let meta = second.schema().metadata().clone();
+            assert_eq!(meta.get("hedui.source").map(String::as_str), Some(stem));
+            assert_eq!(
+                meta.get("hedui.as_of").cloned(),
+                Some(later.to_string()),
+                "{stem}"
+            );
+            assert_eq!(first.schema().fields(), second.schema().fields(), "{stem}");
+            let n = first.num_rows();
+            assert!(second.num_rows() >= n, "{stem}");
+            let head = second.slice(0, n);
+            let rids = required(&first, "record_id");
+            for (k, f) in first.schema().fields().iter().enumerate() {
+                let same = first.column(k).to_data() == head.column(k).to_data();
+                if stem == "hukou" && (f.name() == "status" || f.name() == "status_date") {
+                    // Only the changed rows differ.
+                    let a = strings(&first, "status");
+                    let b = strings(&head, "status");
+                    let da = dates(&first, "status_date");
+                    let db = dates(&head, "status_date");
+                    for i in 0..n {
+                        let differs = a[i] != b[i] || da[i] != db[i];
+                        assert_eq!(differs, changed.contains(&rids[i]), "{}", rids[i]);
+                    }
+                } else {
+                    assert!(same, "{stem}.{} changed", f.name());
+                }
+            }
+            // The new rows: ids of their own, the member's exact id.
+            let tail = second.slice(n, second.num_rows() - n);
+            new_rows += tail.num_rows();
+            let old: HashSet<&String> = rids.iter().collect();
+            for r in required(&tail, "record_id") {
+                assert!(!old.contains(&r), "{r} reused");
+                assert!(r.contains("-L"), "{r}");
+            }
+            let all: HashSet<String> = required(&second, "record_id").into_iter().collect();
+            assert_eq!(all.len(), second.num_rows(), "{stem}: duplicate ids");
+            for id in required(&tail, "id_number") {
+                assert_eq!(
+                    hedui_model::IdNumber::parse(&id).status_code(),
+                    "valid",
+                    "{id}"
+                );
+            }
+            assert_eq!(
+                Some(second.num_rows() as u64),
+                c.rows(&format!("later/extracts/{stem}"))
+            );
+        }
+        assert!(new_rows > 0);
+        // Truth: the first rows, then one per new record.
+        let t1 = table(c, "truth/records");
+        let t2 = table(c, "later/truth/records");
+        assert_eq!(t2.num_rows(), t1.num_rows() + new_rows);
+        let head = t2.slice(0, t1.num_rows());
+        for k in 0..t1.num_columns() {
+            assert_eq!(t1.column(k).to_data(), head.column(k).to_data());
+        }
+    }
+
+    /// Every event names a living declared member of a roster household,
+    /// is dated in (as_of, later] (conditions are undated), and its records
+    /// are in the later extracts and their truth with that member.
+    #[test]
+    fn every_event_is_dated_in_the_window_and_backed_by_its_records() {
+        let c = city();
+        let as_of = c.as_of;
+        let later = later_date();
+        let roster = roster();
+        let truth = truth();
+        let mut extracts: HashMap<String, (RecordBatch, HashMap<String, usize>)> = HashMap::new();
+        for stem in EXTRACTS {
+            let b = table(c, &format!("later/extracts/{stem}"));
+            let idx = by_record(&b);
+            extracts.insert(stem.to_owned(), (b, idx));
+        }
+        let first_hukou = table(c, "extracts/hukou");
+        let hukou_kind: HashMap<String, HukouKind> = required(&first_hukou, "id_number")
+            .into_iter()
+            .zip(strings(&first_hukou, "hukou_kind"))
+            .filter_map(|(id, k)| Some((id, HukouKind::parse(&k?)?)))
+            .collect();
+        let evs = events();
+        assert!(!evs.is_empty());
+        for e in &evs {
+            let members = roster
+                .get(&e.household)
+                .unwrap_or_else(|| panic!("{} not on the roster", e.household));
+            let name = &members
+                .iter()
+                .find(|m| m.0 == e.id)
+                .unwrap_or_else(|| panic!("{} not declared in {}", e.id, e.household))
+                .1;
+            let dated = !matches!(
+                e.kind,
+                EventKind::IncomeAboveStandard | EventKind::GradualExit | EventKind::StaffRelative
+            );
+            assert_eq!(e.date.is_some(), dated, "{}", e.kind.code());
+            if let Some(d) = e.date {
+                assert!(as_of < d && d <= later, "{} {d}", e.kind.code());
+            }
+            assert!(!e.records.is_empty() && !e.records[0].is_empty());
+            for r in &e.records {
+                let (source, person) = truth
+                    .get(r)
+                    .unwrap_or_else(|| panic!("{r} not in later/truth/records"));
+                assert_eq!(person.as_deref(), Some(e.id.as_str()), "{r}");
+                let (b, idx) = &extracts[source];
+                let i = *idx
+                    .get(r)
+                    .unwrap_or_else(|| panic!("{r} not in later/extracts/{source}"));
+                assert_eq!(strings(b, "id_number")[i].as_deref(), Some(e.id.as_str()));
+                assert_eq!(&required(b, "name")[i], name, "{r}: not the hukou name");
+                let date_col = |col: &str| dates(b, col)[i];
+                match e.kind {
+                    EventKind::Deceased if source == "death" => {
+                        assert_eq!(date_col("death_date"), e.date);
+                    }
+                    EventKind::Deceased | EventKind::MovedOut => {
+                        assert_eq!(source, "hukou");
+                        let want = if e.kind == EventKind::Deceased {
+                            "deceased"
+                        } else {
+                            "moved_out"
+                        };
+                        let st = required(b, "status")[i].clone();
+                        assert_eq!(
+                            hedui_model::codes::HukouStatus::parse(&st).map(|s| s.code()),
+                            Some(want)
+                        );
+                        assert_eq!(date_col("status_date"), e.date);
+                    }
+                    EventKind::NewVehicle => {
+                        assert_eq!(source, "vehicle");
+                        assert_eq!(date_col("registered_on"), e.date);
+                        assert_eq!(required(b, "vehicle_kind")[i], "car");
+                    }
+                    EventKind::NewProperty => {
+                        assert_eq!(source, "property");
+                        assert_eq!(date_col("registered_on"), e.date);
+                        assert_eq!(required(b, "usage")[i], "residential");
+                    }
+                    EventKind::NewBusiness => {
+                        assert_eq!(source, "business");
+                        assert_eq!(date_col("established_on"), e.date);
+                        assert_eq!(required(b, "status")[i], "active");
+                    }
+                    EventKind::StaffRelative => {
+                        assert_eq!(source, "staff");
+                        assert_eq!(required(b, "relation")[i], "self");
+                    }
+                    EventKind::LargeMedicalExpense => {
+                        assert_eq!(source, "expense");
+                        assert_eq!(required(b, "category")[i], "medical");
+                        let d = date_col("date").unwrap();
+                        assert!(d > as_of && d <= later);
+                        assert!(d >= Month::of(later).plus(-2).first_day());
+                    }
+                    EventKind::IncomeAboveStandard | EventKind::GradualExit => {
+                        assert!(source == "tax" || source == "social_insurance", "{source}");
+                    }
+                }
+            }
+            if e.kind == EventKind::Deceased {
+                assert!(e.records.iter().any(|r| r.starts_with("SW")));
+            }
+            // The money: above the limits with the household's standard.
+            let s: i128 = match hukou_kind.get(&e.id) {
+                Some(HukouKind::Urban) => 90_000,
+                _ => 70_000,
+            };
+            let n = members.len() as i128;
+            let sum = |source: &str, col: &str| -> i128 {
+                let (b, idx) = &extracts[source];
+                let m = money(b, col);
+                e.records.iter().map(|r| m[idx[r]].unwrap()).sum()
+            };
+            match e.kind {
+                EventKind::LargeMedicalExpense => {
+                    assert!(sum("expense", "amount") * 5 > 24 * s * 6, "{}", e.household);
+                }
+                EventKind::IncomeAboveStandard if e.records[0].starts_with("GS") => {
+                    let (b, idx) = &extracts["tax"];
+                    let periods = required(b, "period");
+                    let kinds = required(b, "income_kind");
+                    let months: Vec<String> = (0..4)
+                        .rev()
+                        .map(|k| Month::of(as_of).plus(-k).to_string())
+                        .collect();
+                    let got: Vec<String> =
+                        e.records.iter().map(|r| periods[idx[r]].clone()).collect();
+                    assert_eq!(got, months);
+                    assert!(e.records.iter().all(|r| kinds[idx[r]] == "wage"));
+                    let tax = sum("tax", "tax_paid");
+                    let net = sum("tax", "gross") - tax - 4 * 30_000;
+                    assert!(net >= 12 * s * n, "{}: {net}", e.household);
+                    assert!(
+                        evs.iter().any(|g| g.kind == EventKind::GradualExit
+                            && g.household == e.household
+                            && g.records == e.records),
+                        "{}: no gradual_exit",
+                        e.household
+                    );
+                }
+                EventKind::IncomeAboveStandard => {
+                    let (b, idx) = &extracts["social_insurance"];
+                    let kinds = required(b, "kind");
+                    let schemes = strings(b, "scheme");
+                    assert_eq!(e.records.len(), 12);
+                    for r in &e.records {
+                        assert_eq!(kinds[idx[r]], "pension");
+                        assert_eq!(schemes[idx[r]].as_deref(), Some("employee"));
+                    }
+                    // At least ten of the months fall in any later window.
+                    let monthly = sum("social_insurance", "amount") / 12;
+                    assert!(10 * monthly >= 12 * s * n, "{}", e.household);
+                    assert!(
+                        !evs.iter().any(|g| g.kind == EventKind::GradualExit
+                            && g.household == e.household),
+                        "a pension event with wages"
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Conditions alert only when new: an income event's household was
+    /// designed below the standard, a medical event's has no medical
+    /// expense of the last three months in the first extract, a staff
+    /// event's no member in staff.
+    #[test]
+    fn condition_events_are_new_conditions() {
+        let c = city();
+        let roster = roster();
+        let t1 = table(c, "truth/records");
+        let sources = required(&t1, "source");
+        let persons = strings(&t1, "person_key");
+        let rids = required(&t1, "record_id");
+        let expense = table(c, "extracts/expense");
+        let idx = by_record(&expense);
+        let cats = required(&expense, "category");
+        let ds = dates(&expense, "date");
+        let from = Month::of(c.as_of).plus(-2).first_day();
+        let mut recent_medical: HashSet<String> = HashSet::new();
+        let mut staff: HashSet<String> = HashSet::new();
+        for i in 0..rids.len() {
+            let Some(p) = &persons[i] else { continue };
+            if sources[i] == "expense" {
+                let k = idx[&rids[i]];
+                if cats[k] == "medical" && ds[k].unwrap() >= from {
+                    recent_medical.insert(p.clone());
+                }
+            } else if sources[i] == "staff" {
+                staff.insert(p.clone());
+            }
+        }
+        let households = table(c, "roster/roster_households");
+        let assistance: HashMap<String, String> = required(&households, "household_id")
+            .into_iter()
+            .zip(required(&households, "assistance"))
+            .collect();
+        for e in events() {
+            let members = &roster[&e.household];
+            match e.kind {
+                EventKind::LargeMedicalExpense => {
+                    for (id, _) in members {
+                        assert!(!recent_medical.contains(id), "{}", e.household);
+                    }
+                }
+                EventKind::StaffRelative => {
+                    for (id, _) in members {
+                        assert!(!staff.contains(id), "{}", e.household);
+                    }
+                }
+                EventKind::IncomeAboveStandard | EventKind::GradualExit => {
+                    let a = hedui_model::codes::Assistance::parse(&assistance[&e.household])
+                        .unwrap()
+                        .code();
+                    assert!(["dibao", "tekun", "single_person"].contains(&a), "{a}");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Every kind happens, at about its rate, at most one event per
+    /// household; the summary and the manifest count them.
+    #[test]
+    fn events_of_every_kind_at_about_their_rates() {
+        let c = city();
+        let roster = c.roster_households;
+        assert!(roster >= 100, "roster of {roster}");
+        let evs = events();
+        let mut by_kind: BTreeMap<EventKind, u64> = BTreeMap::new();
+        let mut by_household: HashMap<&str, HashSet<EventKind>> = HashMap::new();
+        for e in &evs {
+            *by_kind.entry(e.kind).or_default() += 1;
+            by_household.entry(&e.household).or_default().insert(e.kind);
+        }
+        for k in EventKind::ALL {
+            assert!(
+                by_kind.get(&k).copied().unwrap_or(0) >= 1,
+                "no {}",
+                k.code()
+            );
+        }
+        for (h, kinds) in &by_household {
+            let ok = kinds.len() == 1
+                || (kinds.len() == 2
+                    && kinds.contains(&EventKind::IncomeAboveStandard)
+                    && kinds.contains(&EventKind::GradualExit));
+            assert!(ok, "{h}: {kinds:?}");
+        }
+        let share = |k: EventKind| by_kind[&k] as f64 / roster as f64;
+        assert!((0.015..0.05).contains(&share(EventKind::Deceased)));
+        assert!((0.008..0.04).contains(&share(EventKind::NewVehicle)));
+        let summary = c.later.as_ref().unwrap();
+        assert_eq!(summary.households, by_household.len());
+        for ec in &summary.events {
+            assert_eq!(by_kind.get(&ec.kind).copied().unwrap_or(0), ec.count);
+        }
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(c.out.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(manifest["later"]["as_of"], later_date().to_string());
+        assert_eq!(manifest["later"]["extracts"].as_array().unwrap().len(), 14);
+        assert_eq!(
+            manifest["later"]["events"]["deceased"],
+            by_kind[&EventKind::Deceased]
+        );
+        assert_eq!(manifest["counts"]["later/truth/events"], evs.len() as u64);
+        let files: Vec<&str> = manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        for p in hedui_synth::later_table_paths() {
+            assert!(files.contains(&format!("{p}.parquet").as_str()), "{p}");
+            assert!(hedui_synth::schema_of(&p).is_some(), "{p}");
+        }
+        // Every event household is assisted or monitored on the roster.
+        assert!(evs.iter().all(|e| e.household.starts_with("DB-")));
+    }
+
+    /// A later snapshot changes none of the first files: the same tables,
+    /// hashes and manifest (less its later parts) as without one.
+    #[test]
+    fn adding_a_later_snapshot_changes_no_first_file() {
+        let (a, b) = (city(), plain());
+        assert!(b.later.is_none());
+        let first: Vec<_> = a
+            .tables
+            .iter()
+            .filter(|t| !t.table.starts_with("later/"))
+            .cloned()
+            .collect();
+        assert_eq!(first, b.tables);
+        assert_eq!(a.tables.len(), b.tables.len() + 16);
+        let read_manifest = |c: &CitySummary| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(c.out.join("manifest.json")).unwrap()).unwrap()
+        };
+        let mut ma = read_manifest(a);
+        let mb = read_manifest(b);
+        assert!(mb.get("later").is_none() && mb["config"].get("later").is_none());
+        let o = ma.as_object_mut().unwrap();
+        o.remove("later");
+        o["config"].as_object_mut().unwrap().remove("later");
+        o["counts"]
+            .as_object_mut()
+            .unwrap()
+            .retain(|k, _| !k.starts_with("later/"));
+        o["files"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|f| !f["path"].as_str().unwrap().starts_with("later/"));
+        assert_eq!(ma, mb);
+        assert!(!b.out.join("later").exists());
+    }
+
+    /// The later files too are the same bytes on one thread or three, with
+    /// CSV beside them.
+    #[test]
+    fn later_snapshot_is_deterministic_on_any_thread_count() {
+        let mut cfg = CityConfig::new(2_000, 5);
+        cfg.csv = true;
+        cfg.later = Some(cfg.as_of + chrono::Duration::days(62));
+        let run = |threads: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let s = pool.install(|| generate(&cfg, dir.path(), &|_| {}).unwrap());
+            (dir, s)
+        };
+        let (da, sa) = run(1);
+        let (db, sb) = run(3);
+        assert_eq!(sa.tables, sb.tables);
+        assert_eq!(sa.later, sb.later);
+        let mut files = 0;
+        for t in sa.tables.iter().filter(|t| t.table.starts_with("later/")) {
+            for f in [Some(&t.parquet), t.csv.as_ref()].into_iter().flatten() {
+                let x = std::fs::read(da.path().join(&f.path)).unwrap();
+                let y = std::fs::read(db.path().join(&f.path)).unwrap();
+                assert!(x == y, "{} differs", f.path);
+                assert_eq!(blake3::hash(&x).to_hex().to_string(), f.blake3);
+                files += 1;
+            }
+        }
+        assert_eq!(files, 2 * 16);
+        let m = |d: &tempfile::TempDir| std::fs::read(d.path().join("manifest.json")).unwrap();
+        assert_eq!(m(&da), m(&db));
+        // A roster this small may miss a kind, never a later file.
+        let events = read(&sa.parquet_path("later/truth/events").unwrap());
+        assert_eq!(
+            Some(events.num_rows() as u64),
+            sa.rows("later/truth/events")
+        );
+    }
+
+    /// The later date must lie in (as_of, as_of + 62 days].
+    #[test]
+    fn a_later_date_outside_the_window_is_refused() {
+        for days in [-3, 0, 63] {
+            let mut cfg = CityConfig::new(50, 1);
+            cfg.later = Some(cfg.as_of + chrono::Duration::days(days));
+            let dir = tempfile::tempdir().unwrap();
+            let err = generate(&cfg, dir.path(), &|_| {}).unwrap_err();
+            assert!(err.to_string().contains("later"), "{days}: {err}");
+        }
+        let mut cfg = CityConfig::new(50, 1);
+        cfg.later = Some(cfg.as_of + chrono::Duration::days(1));
+        let dir = tempfile::tempdir().unwrap();
+        let s = generate(&cfg, dir.path(), &|_| {}).unwrap();
+        assert_eq!(s.later.as_ref().map(|l| l.as_of), cfg.later);
+    }
+}
+
 /// Not a test: generates a city of `HEDUI_SYNTH_PERSONS` persons into
-/// `HEDUI_SYNTH_OUT` and prints the time and row counts (for measuring).
+/// `HEDUI_SYNTH_OUT` (with `HEDUI_SYNTH_LATER_DAYS`, a later snapshot that
+/// many days after `as_of`) and prints the time and row counts (for
+/// measuring).
 #[test]
 #[ignore]
 fn generate_city_from_env() {
@@ -1033,6 +1628,12 @@ fn generate_city_from_env() {
     );
     let mut cfg = hedui_synth::CityConfig::new(n, 7);
     cfg.csv = std::env::var("HEDUI_SYNTH_CSV").is_ok();
+    if let Some(days) = std::env::var("HEDUI_SYNTH_LATER_DAYS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        cfg.later = Some(cfg.as_of + chrono::Duration::days(days));
+    }
     let t = std::time::Instant::now();
     let s = hedui_synth::generate(&cfg, &out, &|p| {
         if p.done == p.total {
@@ -1050,6 +1651,15 @@ fn generate_city_from_env() {
             "{:28} {:>10} rows {:>12} bytes",
             t.table, t.rows, t.parquet.bytes
         );
+    }
+    if let Some(l) = &s.later {
+        eprintln!(
+            "later {}: {} households with an event",
+            l.as_of, l.households
+        );
+        for e in &l.events {
+            eprintln!("  {:24} {:>6}", e.kind.code(), e.count);
+        }
     }
     for k in &s.noise {
         eprintln!(
