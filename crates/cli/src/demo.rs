@@ -1,7 +1,10 @@
 //! `hedui demo`: the whole job on the embedded default, from nothing but
 //! the repository: a synthetic city generated, every department extract
 //! ingested into snapshots, every record linked to a person, the city's
-//! check requests verified into reports; prints where everything is.
+//! check requests verified into reports, and two monitoring runs over the
+//! city's roster (on the first snapshots, then on a later snapshot with
+//! deaths, new cars, new wages... between them) plus a rerun; prints where
+//! everything is.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,7 +34,13 @@ pub(crate) struct DemoArgs {
 pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
     let city = args.dir.join("city");
     let data = args.dir.join("data");
-    let cfg = CityConfig::new(args.persons, args.seed);
+    let mut cfg = CityConfig::new(args.persons, args.seed);
+    // A later snapshot a month on, for the monitoring runs.
+    let later = cfg
+        .as_of
+        .checked_add_months(chrono::Months::new(1))
+        .context("a later date")?;
+    cfg.later = Some(later);
     println!(
         "1. generating a synthetic city of {} persons into {}",
         args.persons,
@@ -100,6 +109,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
         &policies,
         None,
     )?;
+    let summary_as_of = summary.as_of;
     let summary = hedui::reports::write_outcomes(&reports, &outcomes)?;
     crate::verify::print_counts(&summary);
     let agreement =
@@ -118,7 +128,9 @@ pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
         );
     }
 
-    println!("5. where everything is:");
+    let alerts = monitoring(&store, &policies, &city, summary_as_of, later, &args.dir)?;
+
+    println!("6. where everything is:");
     println!(
         "   reports            {}  (summary.json; <application_id>.json and .html)",
         reports.display()
@@ -141,6 +153,11 @@ pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
     println!("   extracts           {}", city.join("extracts").display());
     println!("   check requests     {}", city.join("requests").display());
     println!("   monitoring roster  {}", city.join("roster").display());
+    println!(
+        "   alerts             {}  (one JSON line per alert; the later snapshot in {})",
+        alerts.display(),
+        city.join("later").display()
+    );
     println!("   ground truth       {}", city.join("truth").display());
     println!("   snapshots          {}", data.join("snapshots").display());
     println!(
@@ -152,4 +169,104 @@ pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
         data.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Step 5 of the demo: monitoring run 1 on the first snapshots, the later
+/// snapshot ingested, run 2 on it, each compared with the alerts the
+/// ground truth implies, and a rerun of run 2 (nothing new). Returns the
+/// folder of the alert files.
+fn monitoring(
+    store: &Store,
+    policies: &hedui_policy::PolicySet,
+    city: &std::path::Path,
+    first: hedui_model::Date,
+    later: hedui_model::Date,
+    dir: &std::path::Path,
+) -> Result<PathBuf> {
+    let roster = city.join("roster");
+    let alerts = dir.join("alerts");
+    println!(
+        "5. monitoring the roster of {} (动态监测): a run on {first}, the snapshot of {later}, a run on {later}",
+        roster.display()
+    );
+    let t = std::time::Instant::now();
+    let run1 = crate::monitor::run_to_file(
+        store,
+        policies,
+        &roster,
+        first,
+        &alerts.join(format!("{first}.jsonl")),
+    )?;
+    crate::monitor::print_run(&run1, t.elapsed().as_secs_f64());
+    for table in hedui_sources::tables::ALL
+        .iter()
+        .filter(|t| t.kind == hedui_sources::TableKind::Department)
+    {
+        let path = city
+            .join("later/extracts")
+            .join(format!("{}.parquet", table.name));
+        ingest_file(store, &path, table.name, later, table.label_zh, None)?;
+    }
+    println!("   ingested the later snapshot of every extract (as of {later})");
+    let t = std::time::Instant::now();
+    let run2 = crate::monitor::run_to_file(
+        store,
+        policies,
+        &roster,
+        later,
+        &alerts.join(format!("{later}.jsonl")),
+    )?;
+    crate::monitor::print_run(&run2, t.elapsed().as_secs_f64());
+    let (h, m) = hedui_engine::load_roster_tables(&roster)?;
+    let agreement = hedui::monitor::truth_agreement(
+        store,
+        policies,
+        &h,
+        &m,
+        &[
+            (&run1, &city.join("truth/records.parquet")),
+            (&run2, &city.join("later/truth/records.parquet")),
+        ],
+    )?;
+    for a in &agreement {
+        println!(
+            "   agreement with the ground truth on {} (the same runs with every record on its true person): {} alerts in both, {} only here, {} only from the truth ({:.1} %)",
+            a.run_date.map(|d| d.to_string()).unwrap_or_default(),
+            a.both,
+            a.ours_only.len(),
+            a.truth_only.len(),
+            100.0 * a.rate()
+        );
+        for (hh, alert, member) in a.ours_only.iter().chain(&a.truth_only).take(3) {
+            let who = if member.is_empty() {
+                "household"
+            } else {
+                "a member"
+            };
+            println!("     differs: {hh} {alert} ({who})");
+        }
+    }
+    let (found, total, _) =
+        hedui::monitor::events_found(&city.join("later/truth/events.parquet"), &run2)?;
+    println!(
+        "   events the generator put between the snapshots found by run 2: {found} of {total} ({:.1} %)",
+        100.0 * found as f64 / total.max(1) as f64
+    );
+    let rerun = crate::monitor::run_to_file(
+        store,
+        policies,
+        &roster,
+        later,
+        &alerts.join(format!("{later}-rerun.jsonl")),
+    )?;
+    println!(
+        "   a rerun on {later}: {} alerts, {} (a rerun is the same run: nothing new)",
+        rerun.lines.len(),
+        if rerun.lines == run2.lines {
+            "identical to run 2"
+        } else {
+            "DIFFERENT from run 2"
+        }
+    );
+    Ok(alerts)
 }

@@ -33,6 +33,11 @@ pub(crate) struct GenArgs {
     /// Check-request households (default: about 1% of households).
     #[arg(long)]
     requests: Option<usize>,
+    /// Also write a second, later snapshot of every extract, current to
+    /// this date (at most 62 days after the first), with monitoring events
+    /// between the two, into OUT/later/.
+    #[arg(long, value_parser = crate::parse_date_arg)]
+    later: Option<Date>,
 }
 
 /// Generates a city with progress bars per stage.
@@ -70,6 +75,7 @@ pub(crate) fn run(args: &GenArgs) -> Result<ExitCode> {
     if let Some(r) = args.requests {
         cfg.requests = r;
     }
+    cfg.later = args.later;
     let started = std::time::Instant::now();
     let s = generate(&cfg, &args.out)?;
     println!(

@@ -8,7 +8,7 @@
 mod demo;
 mod gen_city;
 mod ingest;
-mod monitor;
+pub(crate) mod monitor;
 mod progress;
 mod remote;
 mod serve;

@@ -366,34 +366,20 @@ pub fn check_linked_each(
     Ok(timings)
 }
 
-/// How far the determinations agree with those recomputed from the
-/// generator's ground truth.
-#[derive(Debug, Default)]
-pub struct Agreement {
-    /// Households compared (reports on both sides).
-    pub compared: usize,
-    /// Households with the same determinations.
-    pub agreed: usize,
-    /// Those that differ: application, ours, from the truth.
-    pub differing: Vec<(String, Vec<String>, Vec<String>)>,
-}
-
-/// Recomputes the checks with the ground truth of a synthetic city as
-/// links (each record placed on its true person: `truth/records.parquet`),
-/// and compares the determinations with `outcomes`. The truth links are
-/// stored under the key `truth`, beside the matcher's.
-pub fn truth_agreement(
+/// A linker whose links are a synthetic city's ground truth (each record
+/// placed on its true person, from `truth` = `truth/records.parquet`),
+/// stored under the key `truth` beside the matcher's links, for
+/// `snapshots`.
+pub fn truth_linker(
     store: &Store,
-    city: &Path,
-    requests: &RequestSet,
-    request_snapshots: &[SnapshotMeta],
-    outcomes: &[Outcome],
-) -> Result<Agreement> {
+    truth: &Path,
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+) -> Result<Linker> {
     use arrow::array::{Array, AsArray, BooleanArray, Float64Array, RecordBatch, StringArray};
     use std::collections::HashMap;
     use std::sync::Arc;
 
-    let (_, truth) = hedui_sources::read_file(&city.join("truth/records.parquet"))?;
+    let (_, truth) = hedui_sources::read_file(truth)?;
     let mut owner: HashMap<(String, String), String> = HashMap::new();
     for b in &truth {
         let col = |n: &str| {
@@ -414,8 +400,7 @@ pub fn truth_agreement(
             }
         }
     }
-    let snapshots = hedui_engine::select(store, &Selection::Newest)?;
-    let mut linker = link(store, &snapshots, None)?;
+    let mut linker = link(store, snapshots, None)?;
     linker.key = "truth".into();
     for meta in snapshots.values().filter(|m| m.source != "hukou") {
         let mut rids = Vec::new();
@@ -472,6 +457,34 @@ pub fn truth_agreement(
         )?;
         store.put_links(&meta.id, "truth", &[batch])?;
     }
+    Ok(linker)
+}
+
+/// How far the determinations agree with those recomputed from the
+/// generator's ground truth.
+#[derive(Debug, Default)]
+pub struct Agreement {
+    /// Households compared (reports on both sides).
+    pub compared: usize,
+    /// Households with the same determinations.
+    pub agreed: usize,
+    /// Those that differ: application, ours, from the truth.
+    pub differing: Vec<(String, Vec<String>, Vec<String>)>,
+}
+
+/// Recomputes the checks with the ground truth of a synthetic city as
+/// links (each record placed on its true person: `truth/records.parquet`),
+/// and compares the determinations with `outcomes`. The truth links are
+/// stored under the key `truth`, beside the matcher's.
+pub fn truth_agreement(
+    store: &Store,
+    city: &Path,
+    requests: &RequestSet,
+    request_snapshots: &[SnapshotMeta],
+    outcomes: &[Outcome],
+) -> Result<Agreement> {
+    let snapshots = hedui_engine::select(store, &Selection::Newest)?;
+    let linker = truth_linker(store, &city.join("truth/records.parquet"), &snapshots)?;
     let policies = PolicySet::reference();
     let (truthful, _) = check_linked(
         store,

@@ -305,3 +305,131 @@ pub fn run_monitor(
         timings,
     })
 }
+
+/// An alert's identity for comparisons: household, alert code, member.
+pub type AlertKey = (String, String, String);
+
+fn keys(households: &[HouseholdRun]) -> std::collections::BTreeSet<AlertKey> {
+    households
+        .iter()
+        .flat_map(|h| {
+            h.alerts.iter().map(|a| {
+                (
+                    h.household_id.clone(),
+                    a.alert.code().to_owned(),
+                    a.member.clone().unwrap_or_default(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// How far one run's alerts agree with those its ground truth implies.
+#[derive(Clone, Debug, Default)]
+pub struct RunAgreement {
+    /// The run date.
+    pub run_date: Option<Date>,
+    /// Alerts of both.
+    pub both: usize,
+    /// Ours only.
+    pub ours_only: Vec<AlertKey>,
+    /// The truth's only.
+    pub truth_only: Vec<AlertKey>,
+}
+
+impl RunAgreement {
+    /// `both / (both + ours only + truth only)`: 1 when the alert sets are
+    /// equal.
+    pub fn rate(&self) -> f64 {
+        let all = self.both + self.ours_only.len() + self.truth_only.len();
+        if all == 0 {
+            1.0
+        } else {
+            self.both as f64 / all as f64
+        }
+    }
+}
+
+/// Recomputes successive monitoring runs of a synthetic city with its
+/// ground truth as links (every record on its true person) and compares
+/// their alerts with ours. `runs`: for each run in order, our output, the
+/// snapshots it read and the truth records of those snapshots
+/// (`truth/records.parquet`). The truth's states carry from run to run in
+/// memory; nothing is recorded.
+pub fn truth_agreement(
+    store: &Store,
+    policies: &PolicySet,
+    households: &Normalised,
+    members: &Normalised,
+    runs: &[(&MonitorOutput, &std::path::Path)],
+) -> Result<Vec<RunAgreement>> {
+    let mut previous: BTreeMap<String, MonitorState> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (ours, truth) in runs {
+        let run_date = ours.run.run_date;
+        let roster = hedui_engine::roster_from_normalised(households, members, run_date)?;
+        let mut snapshots = BTreeMap::new();
+        for (source, id) in &ours.run.snapshots {
+            let id = hedui_store::SnapshotId::parse(id)?;
+            let meta = store
+                .get(&id)?
+                .with_context(|| format!("snapshot {id} of {source}"))?;
+            snapshots.insert(source.clone(), meta);
+        }
+        let linker = crate::check::truth_linker(store, truth, &snapshots)?;
+        let (truthful, _) = compute(store, policies, &roster, &snapshots, &linker, &previous)?;
+        for h in &truthful {
+            if let Some(s) = &h.state {
+                previous.insert(h.household_id.clone(), s.clone());
+            }
+        }
+        let (a, b) = (keys(&ours.households), keys(&truthful));
+        out.push(RunAgreement {
+            run_date: Some(run_date),
+            both: a.intersection(&b).count(),
+            ours_only: a.difference(&b).cloned().collect(),
+            truth_only: b.difference(&a).cloned().collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// The injected events of a later snapshot (`later/truth/events.parquet`
+/// of `hedui gen --later`) found among a run's alerts: `(found, total,
+/// missed)`.
+pub fn events_found(
+    events: &std::path::Path,
+    ours: &MonitorOutput,
+) -> Result<(usize, usize, Vec<AlertKey>)> {
+    use arrow::array::AsArray;
+    let (_, batches) = hedui_sources::read_file(events)?;
+    let have = keys(&ours.households);
+    let (mut found, mut total, mut missed) = (0, 0, Vec::new());
+    for b in &batches {
+        let col = |n: &str| -> Result<arrow::array::StringArray> {
+            b.column_by_name(n)
+                .and_then(|c| c.as_string_opt::<i32>().cloned())
+                .with_context(|| format!("{}: no Utf8 column {n}", events.display()))
+        };
+        let (hh, ev, id) = (col("household_id")?, col("event")?, col("id_number")?);
+        for i in 0..b.num_rows() {
+            let household = hh.value(i).to_owned();
+            let alert = ev.value(i).to_owned();
+            // Household alerts name no member.
+            let member = match alert.as_str() {
+                "income_above_standard" | "gradual_exit" | "financial_assets_over_limit" => {
+                    String::new()
+                }
+                _ => id.value(i).to_owned(),
+            };
+            total += 1;
+            let key = (household, alert, member);
+            if have.contains(&key) {
+                found += 1;
+            } else {
+                missed.push(key);
+            }
+        }
+    }
+    Ok((found, total, missed))
+}
