@@ -440,8 +440,9 @@ fn the_example_configuration_loads_and_an_unknown_key_is_refused() {
     assert!(!c.clients[0].sees("530402"));
     assert!(c.clients[2].sees("110101"));
     assert_eq!(c.tls, None);
+    assert_eq!(c.monitor, None);
     let dir = tempfile::tempdir().unwrap();
-    // Its TLS block, uncommented, is a valid one.
+    // Its TLS and monitoring blocks, uncommented, are valid ones.
     let with_tls = dir.path().join("tls.toml");
     let text = std::fs::read_to_string(&example).unwrap();
     assert!(text.contains("#> [tls]"));
@@ -451,6 +452,13 @@ fn the_example_configuration_loads_and_an_unknown_key_is_refused() {
     let tls = c.tls.unwrap();
     assert_eq!(tls.key, Path::new("/etc/hedui/tls/server.key"));
     assert!(tls.client_ca.is_some() && !tls.client_certificate_optional);
+    // So is its monitoring schedule.
+    let m = c.monitor.unwrap();
+    assert_eq!(
+        (m.daily_at.as_str(), m.utc_offset.as_str()),
+        ("02:30", "+08:00")
+    );
+    assert!(m.parsed().is_ok());
     let bad = dir.path().join("bad.toml");
     let text = std::fs::read_to_string(&example).unwrap();
     std::fs::write(&bad, text.replace("concurrent_checks", "concurent_checks")).unwrap();
@@ -974,4 +982,241 @@ fn over_tls_a_client_needs_a_certificate_of_the_configured_ca_and_its_token() {
     drop(rt);
     let _ = server.child.kill();
     let _ = server.child.wait();
+}
+
+/// Monitoring over the server: `RunMonitor` streams the alerts the offline
+/// `hedui monitor` writes (the golden case's blessed output), `ListAlerts`
+/// pages them within the region scope, Flight `DoGet` gives them as a
+/// table, a rerun gives the same alerts, and every refusal has its code.
+#[test]
+fn monitoring_over_grpc_is_the_offline_run_with_roles_and_scopes() {
+    use futures::TryStreamExt as _;
+
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/monitor/dated_facts");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap().to_owned();
+    let mut args = vec![
+        "ingest".to_owned(),
+        "--data".into(),
+        data_s.clone(),
+        "--as-of".into(),
+        "2026-03-31".into(),
+    ];
+    for f in std::fs::read_dir(case.join("snap1")).unwrap() {
+        args.push(f.unwrap().path().to_string_lossy().into_owned());
+    }
+    ok(&hedui(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    let offline = std::fs::read_to_string(case.join("expected/1.jsonl")).unwrap();
+
+    let (monitor, county, verifier) = ("monitor-token", "county-530402-monitor", "verify-token");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[clients]]\nname = \"monitoring-5303\"\ntoken_blake3 = \"{}\"\nroles = [\"monitor\"]\nregions = [\"5303\"]\n\n\
+             [[clients]]\nname = \"monitoring-530402\"\ntoken_blake3 = \"{}\"\nroles = [\"monitor\"]\nregions = [\"530402\"]\n\n\
+             [[clients]]\nname = \"case-system\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\"]\nregions = [\"\"]\n",
+            hedui_server::token_hash(monitor),
+            hedui_server::token_hash(county),
+            hedui_server::token_hash(verifier)
+        ),
+    )
+    .unwrap();
+    let mut server = start(&data, &config);
+    let url = format!("http://{}", server.addr);
+    let table = |stem: &str| {
+        let (schema, batches) =
+            hedui_sources::read_file(&case.join("roster").join(format!("{stem}.csv"))).unwrap();
+        hedui_server::encode_ipc(&schema, &batches).unwrap()
+    };
+    let request = v1::RunMonitorRequest {
+        roster_households_ipc: table("roster_households"),
+        roster_members_ipc: table("roster_members"),
+        run_date: "2026-03-31".into(),
+        purpose: "dynamic monitoring".into(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut m = v1::monitoring_client::MonitoringClient::new(channel_for(&url).await);
+        let run = |m: &mut v1::monitoring_client::MonitoringClient<tonic::transport::Channel>,
+                   r: tonic::Request<v1::RunMonitorRequest>| {
+            let mut m = m.clone();
+            async move {
+                let stream = m.run_monitor(r).await?.into_inner();
+                let items: Vec<v1::RunMonitorResponse> = stream.try_collect().await?;
+                Ok::<_, tonic::Status>(items)
+            }
+        };
+        // Refusals, each with its code, before anything is computed.
+        let code = |r: Result<Vec<v1::RunMonitorResponse>, tonic::Status>| r.unwrap_err().code();
+        assert_eq!(
+            code(run(&mut m, tonic::Request::new(request.clone())).await),
+            Code::Unauthenticated
+        );
+        assert_eq!(
+            code(run(&mut m, with_token(request.clone(), verifier)).await),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            code(run(&mut m, with_token(request.clone(), county)).await),
+            Code::PermissionDenied
+        );
+        let no_purpose = v1::RunMonitorRequest {
+            purpose: String::new(),
+            ..request.clone()
+        };
+        assert_eq!(
+            code(run(&mut m, with_token(no_purpose, monitor)).await),
+            Code::InvalidArgument
+        );
+        let text = std::fs::read_to_string(case.join("roster/roster_households.csv")).unwrap();
+        let unauthorised = dir.path().join("roster_households.csv");
+        std::fs::write(&unauthorised, text.replace(",SQ-MA-2,", ",,")).unwrap();
+        let (schema, batches) = hedui_sources::read_file(&unauthorised).unwrap();
+        let no_auth = v1::RunMonitorRequest {
+            roster_households_ipc: hedui_server::encode_ipc(&schema, &batches).unwrap(),
+            ..request.clone()
+        };
+        let e = run(&mut m, with_token(no_auth, monitor)).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains("authorization_ref"), "{}", e.message());
+
+        // The run: the offline alerts, line for line, then its summary.
+        let items = run(&mut m, with_token(request.clone(), monitor))
+            .await
+            .unwrap();
+        let mut lines = String::new();
+        let mut summary = None;
+        for i in items {
+            match i.item.unwrap() {
+                v1::run_monitor_response::Item::Alert(a) => {
+                    assert_eq!(a.region_code, "530302");
+                    lines.push_str(&a.line_json);
+                    lines.push('\n');
+                }
+                v1::run_monitor_response::Item::Summary(s) => summary = Some(s),
+            }
+        }
+        assert_eq!(lines, offline);
+        let summary = summary.expect("the run's summary comes last");
+        assert_eq!(summary.households, 6);
+        assert_eq!(summary.alerts as usize, offline.lines().count());
+        // A rerun is the same run.
+        let again = run(&mut m, with_token(request.clone(), monitor))
+            .await
+            .unwrap();
+        let again_lines: String = again
+            .iter()
+            .filter_map(|i| match &i.item {
+                Some(v1::run_monitor_response::Item::Alert(a)) => {
+                    Some(format!("{}\n", a.line_json))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(again_lines, offline);
+
+        // ListAlerts, a page of 3 at a time; another county sees nothing.
+        let mut got = String::new();
+        let mut token = String::new();
+        loop {
+            let page = m
+                .list_alerts(with_token(
+                    v1::ListAlertsRequest {
+                        run_id: summary.run_id.clone(),
+                        page_token: token.clone(),
+                        limit: 3,
+                        ..Default::default()
+                    },
+                    monitor,
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(page.alerts.len() <= 3);
+            for a in &page.alerts {
+                got.push_str(&a.line_json);
+                got.push('\n');
+            }
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        assert_eq!(got, offline);
+        let none = m
+            .list_alerts(with_token(
+                v1::ListAlertsRequest {
+                    run_date: "2026-03-31".into(),
+                    ..Default::default()
+                },
+                county,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(none.alerts.is_empty());
+        let denied = m
+            .list_alerts(with_token(v1::ListAlertsRequest::default(), verifier))
+            .await
+            .unwrap_err();
+        assert_eq!(denied.code(), Code::PermissionDenied);
+
+        // The alerts as an Arrow table (Flight DoGet).
+        let mut flight = hedui_proto::flight::FlightClient::new(channel_for(&url).await);
+        flight
+            .add_header("authorization", &format!("Bearer {monitor}"))
+            .unwrap();
+        let ticket = format!("{{\"monitor_run_id\": \"{}\"}}", summary.run_id);
+        let tables: Vec<arrow::array::RecordBatch> = flight
+            .do_get(hedui_proto::flight::Ticket::new(ticket))
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let rows: usize = tables.iter().map(|t| t.num_rows()).sum();
+        assert_eq!(rows, offline.lines().count());
+        let alerts = tables[0]
+            .column_by_name("alert")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
+        assert!((0..alerts.len()).any(|i| alerts.value(i) == "deceased"));
+    });
+    drop(rt);
+    let _ = Command::new("kill")
+        .arg(server.child.id().to_string())
+        .status();
+    let status = server.child.wait().unwrap();
+    let logs = server.stdout.join().unwrap() + &server.stderr.join().unwrap();
+    assert!(status.success(), "server exit {status:?}: {logs}");
+    // Audited: each household of each run, under its authorisation.
+    let store = hedui_store::Store::open(&data).unwrap();
+    let entries = store.audit_entries().unwrap();
+    let monitored: Vec<_> = entries
+        .iter()
+        .filter(|e| e.event.action == "monitor")
+        .collect();
+    assert_eq!(monitored.len(), 12);
+    assert!(
+        monitored
+            .iter()
+            .all(|e| e.event.authorization_ref.starts_with("SQ-MA-"))
+    );
+    ok(&hedui(&["audit", "verify", "--data", &data_s]));
+    // No id number of the roster in the server's output.
+    let roster = std::fs::read_to_string(case.join("roster/roster_members.csv")).unwrap();
+    for line in roster.lines().skip(1) {
+        let id = line.split(',').nth(1).unwrap();
+        assert!(
+            !logs.contains(id),
+            "a clear id number in the server's output"
+        );
+    }
 }

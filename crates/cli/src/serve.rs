@@ -46,12 +46,17 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let store = Store::open(&config.data)
         .with_context(|| format!("opening the data directory {}", config.data.display()))?;
     let policies = hedui_server::check::policies(args.policies.as_deref())?;
-    let state = Arc::new(State::new(
-        store,
-        policies,
-        &config.clients,
-        &config.limits,
-    )?);
+    let mut state = State::new(store, policies, &config.clients, &config.limits)?;
+    if let Some(m) = &config.monitor {
+        println!(
+            "   monitoring {} daily at {} (UTC{})",
+            m.roster.display(),
+            m.daily_at,
+            m.utc_offset
+        );
+        state.schedule_monitoring(m.clone());
+    }
+    let state = Arc::new(state);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -133,3 +133,16 @@ pub fn check_submit_batch(r: &v1::SubmitBatchRequest) -> Result<(), FieldError> 
             .try_for_each(|(i, h)| check_household(&format!("households[{i}]"), h)),
     }
 }
+
+/// Checks a `RunMonitorRequest`: both roster tables, a run date and a
+/// purpose; returns the run date.
+pub fn check_run_monitor(r: &v1::RunMonitorRequest) -> Result<Date, FieldError> {
+    if r.roster_households_ipc.is_empty() {
+        return Err(field("roster_households_ipc", "is required"));
+    }
+    if r.roster_members_ipc.is_empty() {
+        return Err(field("roster_members_ipc", "is required"));
+    }
+    required("purpose", &r.purpose)?;
+    date_field("run_date", &r.run_date)
+}

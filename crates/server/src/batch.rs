@@ -27,7 +27,10 @@ use crate::service::{State, report_message, request_tables};
 const PAGE: usize = 500;
 
 /// An Arrow IPC stream's schema and batches; the error names the field.
-fn decode_ipc(field: &str, bytes: &[u8]) -> Result<(SchemaRef, Vec<RecordBatch>), Status> {
+pub(crate) fn decode_ipc(
+    field: &str,
+    bytes: &[u8],
+) -> Result<(SchemaRef, Vec<RecordBatch>), Status> {
     let bad = |e: &dyn std::fmt::Display| {
         Status::invalid_argument(format!("{field}: is not an Arrow IPC stream ({e})"))
     };
@@ -53,11 +56,13 @@ pub fn encode_ipc(schema: &SchemaRef, batches: &[RecordBatch]) -> anyhow::Result
 
 /// Refuses a batch in which a household carries no authorisation
 /// (授权书): no one's data is queried without one.
-fn require_authorisations(apps: &[RecordBatch], schema: &SchemaRef) -> Result<(), Status> {
-    let (Ok(auth), Ok(app)) = (
-        schema.index_of("authorization_ref"),
-        schema.index_of("application_id"),
-    ) else {
+pub(crate) fn require_authorisations(
+    apps: &[RecordBatch],
+    schema: &SchemaRef,
+    field: &str,
+    key: &str,
+) -> Result<(), Status> {
+    let (Ok(auth), Ok(app)) = (schema.index_of("authorization_ref"), schema.index_of(key)) else {
         // The normaliser names the missing column.
         return Ok(());
     };
@@ -71,11 +76,11 @@ fn require_authorisations(apps: &[RecordBatch], schema: &SchemaRef) -> Result<()
             if blank {
                 let which = ids
                     .filter(|ids| !ids.is_null(i))
-                    .map(|ids| format!(" (application_id {})", ids.value(i)))
+                    .map(|ids| format!(" ({key} {})", ids.value(i)))
                     .unwrap_or_default();
                 return Err(Status::invalid_argument(format!(
-                    "applications_ipc row {}{which}: authorization_ref is required — every \
-                     household of a batch carries the authorisation (授权书) its query is made under",
+                    "{field} row {}{which}: authorization_ref is required — every \
+                     household carries the authorisation (授权书) its query is made under",
                     row + i + 1
                 )));
             }
@@ -92,7 +97,7 @@ fn intake(r: &v1::SubmitBatchRequest) -> Result<(Normalised, Normalised), Status
     }
     let (aschema, abatches) = decode_ipc("applications_ipc", &r.applications_ipc)?;
     let (mschema, mbatches) = decode_ipc("members_ipc", &r.members_ipc)?;
-    require_authorisations(&abatches, &aschema)?;
+    require_authorisations(&abatches, &aschema, "applications_ipc", "application_id")?;
     let norm = |field: &str, spec, schema: &SchemaRef, batches: &[RecordBatch]| {
         hedui_sources::normalise(spec, field, schema, batches)
             .map_err(|e| Status::invalid_argument(format!("{field}: {e}")))

@@ -121,6 +121,54 @@ pub struct FileConfig {
     /// terminating proxy).
     #[serde(default)]
     pub tls: Option<Tls>,
+    /// A daily monitoring run; absent: none (runs come by RPC or cron).
+    #[serde(default)]
+    pub monitor: Option<MonitorSchedule>,
+}
+
+/// The server's daily monitoring run (动态监测): the roster in a folder,
+/// run every day at a local time, its alerts kept (`ListAlerts`, Flight
+/// `DoGet`) and optionally written as files.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorSchedule {
+    /// The local time of the daily run, `HH:MM`.
+    pub daily_at: String,
+    /// The local time zone as an offset from UTC, `+08:00` (China
+    /// Standard Time) by default.
+    #[serde(default = "default_offset")]
+    pub utc_offset: String,
+    /// The folder holding `roster_households.*` and `roster_members.*`,
+    /// read afresh at every run.
+    pub roster: PathBuf,
+    /// Also write each run's alerts to `<out_dir>/<run_date>.jsonl`.
+    #[serde(default)]
+    pub out_dir: Option<PathBuf>,
+    /// The purpose recorded in the audit log.
+    #[serde(default = "default_purpose")]
+    pub purpose: String,
+}
+
+fn default_offset() -> String {
+    "+08:00".into()
+}
+
+fn default_purpose() -> String {
+    "dynamic monitoring (动态监测), daily run".into()
+}
+
+impl MonitorSchedule {
+    /// The time of day and the offset, checked.
+    pub fn parsed(&self) -> Result<(chrono::NaiveTime, chrono::FixedOffset)> {
+        let at = chrono::NaiveTime::parse_from_str(&self.daily_at, "%H:%M")
+            .with_context(|| format!("monitor.daily_at `{}`: not HH:MM", self.daily_at))?;
+        let offset: chrono::FixedOffset = self
+            .utc_offset
+            .parse()
+            .ok()
+            .with_context(|| format!("monitor.utc_offset `{}`: not ±HH:MM", self.utc_offset))?;
+        Ok((at, offset))
+    }
 }
 
 /// TLS (rustls) by configuration: the server's certificate and key, and
@@ -178,6 +226,8 @@ pub struct Config {
     pub clients: Vec<Client>,
     /// TLS, when configured.
     pub tls: Option<Tls>,
+    /// The daily monitoring run, when configured.
+    pub monitor: Option<MonitorSchedule>,
 }
 
 /// The embedded default address: loopback only.
@@ -243,6 +293,9 @@ impl Config {
                 );
             }
         }
+        if let Some(m) = &parsed.monitor {
+            m.parsed()?;
+        }
         if file.is_some() && parsed.clients.is_empty() {
             bail!("the configuration names no clients: nobody could call the server");
         }
@@ -252,6 +305,7 @@ impl Config {
             limits: parsed.limits,
             clients: parsed.clients,
             tls: parsed.tls,
+            monitor: parsed.monitor,
         })
     }
 

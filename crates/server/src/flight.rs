@@ -14,6 +14,12 @@
 //!   as one table: a row per household (application id, outcome,
 //!   determinations, n, S, P, benefit, flags, report hash, error). Needs
 //!   what `ListBatchReports` needs.
+//! - `DoGet` of the ticket `{"monitor_run_id": "…"}` (one run) or
+//!   `{"monitor_run_date": "YYYY-MM-DD"}` (every run of the date) streams
+//!   the alerts as one table for downstream systems: household, region,
+//!   run date, alert, member, the records (`source/record_id`, a list) and
+//!   the detail and the whole line as JSON; only the households in the
+//!   token's region scope. Needs the `monitor` role.
 //!
 //! Every call is authenticated and audited as the gRPC services are.
 
@@ -56,14 +62,99 @@ struct PutCommand {
 
 /// The `DoGet` ticket.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GetTicket {
-    batch_id: String,
+#[serde(untagged)]
+enum GetTicket {
+    /// A batch's results.
+    Batch { batch_id: String },
+    /// A monitoring run's alerts.
+    Run { monitor_run_id: String },
+    /// The alerts of every run of a date.
+    Date { monitor_run_date: String },
+}
+
+/// The alerts as one table.
+fn alerts_table(
+    alerts: &[hedui_store::StoredAlert],
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let n = alerts.len();
+    let mut cols: Vec<StringBuilder> = (0..7)
+        .map(|_| StringBuilder::with_capacity(n, n * 16))
+        .collect();
+    let mut records = ListBuilder::new(StringBuilder::new());
+    for a in alerts {
+        let m = crate::monitoring::alert_message(&a.line, &a.region_code);
+        cols[0].append_value(&m.household_id);
+        cols[1].append_value(&m.region_code);
+        cols[2].append_value(&m.run_date);
+        cols[3].append_value(&m.alert);
+        if m.member.is_empty() {
+            cols[4].append_null();
+        } else {
+            cols[4].append_value(&m.member);
+        }
+        for r in &m.records {
+            records
+                .values()
+                .append_value(format!("{}/{}", r.source, r.record_id));
+        }
+        records.append(true);
+        cols[5].append_value(&m.detail_json);
+        cols[6].append_value(&m.line_json);
+    }
+    let names = [
+        "household_id",
+        "region_code",
+        "run_date",
+        "alert",
+        "member",
+        "detail_json",
+        "line_json",
+    ];
+    let mut fields: Vec<Field> = names
+        .iter()
+        .map(|n| Field::new(*n, DataType::Utf8, *n == "member"))
+        .collect();
+    let mut arrays: Vec<ArrayRef> = cols
+        .iter_mut()
+        .map(|b| Arc::new(b.finish()) as ArrayRef)
+        .collect();
+    let rec: ArrayRef = Arc::new(records.finish());
+    fields.insert(5, Field::new("records", rec.data_type().clone(), false));
+    arrays.insert(5, rec);
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
 }
 
 /// The Flight service.
 #[derive(Debug, Clone)]
 pub(crate) struct Flight(pub(crate) Arc<State>);
+
+impl Flight {
+    /// `DoGet` of alerts (see the module docs).
+    async fn alerts(
+        &self,
+        client: Arc<Client>,
+        run_id: Option<String>,
+        run_date: Option<hedui_model::Date>,
+    ) -> Result<Response<BoxStream<'static, Result<FlightData, Status>>>, Status> {
+        let state = Arc::clone(&self.0);
+        let table = blocking(move || {
+            let alerts = crate::monitoring::visible_alerts(
+                &state,
+                &client,
+                "flight_do_get",
+                run_id.as_deref(),
+                run_date,
+            )?;
+            crate::monitoring::audit_read(&state, &client, "flight_do_get", &alerts)?;
+            alerts_table(&alerts).map_err(|e| internal("building the alerts table", &e))
+        })
+        .await?;
+        let stream = FlightDataEncoderBuilder::new()
+            .build(futures::stream::iter([Ok(table)]))
+            .map_err(Status::from);
+        Ok(Response::new(stream.boxed()))
+    }
+}
 
 fn not_offered(what: &str) -> Status {
     Status::unimplemented(format!(
@@ -284,12 +375,34 @@ impl FlightService for Flight {
                 Role::Verify,
                 "flight_do_get",
                 "",
-                Status::invalid_argument(format!("ticket: not {{\"batch_id\": \"…\"}} ({e})")),
+                Status::invalid_argument(format!(
+                    "ticket: not {{\"batch_id\": \"…\"}}, {{\"monitor_run_id\": \"…\"}} or \
+                     {{\"monitor_run_date\": \"YYYY-MM-DD\"}} ({e})"
+                )),
             )
         })?;
+        let batch_id = match ticket {
+            GetTicket::Batch { batch_id } => batch_id,
+            GetTicket::Run { monitor_run_id } => {
+                return self.alerts(client, Some(monitor_run_id), None).await;
+            }
+            GetTicket::Date { monitor_run_date } => {
+                let date = hedui_proto::date_field("monitor_run_date", &monitor_run_date).map_err(
+                    |e| {
+                        state.refuse(
+                            &client,
+                            Role::Monitor,
+                            "flight_do_get",
+                            "",
+                            Status::invalid_argument(e.to_string()),
+                        )
+                    },
+                )?;
+                return self.alerts(client, None, Some(date)).await;
+            }
+        };
         let batch = blocking(move || {
-            let batch =
-                crate::batch::visible_batch(&state, &client, "flight_do_get", &ticket.batch_id)?;
+            let batch = crate::batch::visible_batch(&state, &client, "flight_do_get", &batch_id)?;
             let mut outcomes = Vec::with_capacity(batch.done as usize);
             let mut events = Vec::with_capacity(batch.done as usize);
             let mut after = String::new();

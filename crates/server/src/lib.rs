@@ -14,8 +14,10 @@ mod flight;
 pub mod ingest;
 pub mod jobs;
 pub mod monitor;
+mod monitoring;
 mod replay;
 pub mod reports;
+pub mod schedule;
 mod service;
 
 use std::future::Future;
@@ -26,7 +28,10 @@ use hedui_proto::v1;
 use tokio::net::TcpListener;
 
 pub use batch::encode_ipc;
-pub use config::{ADMIN_TOKEN_FILE, Client, Config, DEFAULT_LISTEN, Limits, Role, Tls, token_hash};
+pub use config::{
+    ADMIN_TOKEN_FILE, Client, Config, DEFAULT_LISTEN, Limits, MonitorSchedule, Role, Tls,
+    token_hash,
+};
 pub use service::{State, report_message};
 
 /// Serves the hedui services, health and reflection on `listener` (over
@@ -52,6 +57,9 @@ pub async fn run(
     health
         .set_serving::<v1::audit_server::AuditServer<replay::Audit>>()
         .await;
+    health
+        .set_serving::<v1::monitoring_server::MonitoringServer<monitoring::Monitoring>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -67,6 +75,10 @@ pub async fn run(
         .max_encoding_message_size(usize::MAX);
     let audit = v1::audit_server::AuditServer::new(replay::Audit(Arc::clone(&state)))
         .max_decoding_message_size(limits.max_request_bytes);
+    let monitoring =
+        v1::monitoring_server::MonitoringServer::new(monitoring::Monitoring(Arc::clone(&state)))
+            .max_decoding_message_size(limits.max_batch_bytes)
+            .max_encoding_message_size(usize::MAX);
     let flight = hedui_proto::flight::flight_service_server::FlightServiceServer::new(
         flight::Flight(Arc::clone(&state)),
     )
@@ -88,6 +100,21 @@ pub async fn run(
             })
             .context("starting the batch runner")?;
     }
+    let scheduler_stopped = match state.schedule.clone() {
+        Some(cfg) => {
+            let (done, stopped) = tokio::sync::oneshot::channel::<()>();
+            let state = Arc::clone(&state);
+            std::thread::Builder::new()
+                .name("hedui-monitor-schedule".into())
+                .spawn(move || {
+                    schedule::scheduler(&state, &cfg, &schedule::SystemClock);
+                    let _ = done.send(());
+                })
+                .context("starting the monitoring schedule")?;
+            Some(stopped)
+        }
+        None => None,
+    };
     tracing::info!(addr = ?listener.local_addr().ok(), "serving");
     // Once `shutdown` resolves, calls in flight get the grace period to
     // finish; connections still open after it are dropped.
@@ -115,6 +142,7 @@ pub async fn run(
         .add_service(catalog)
         .add_service(batches)
         .add_service(audit)
+        .add_service(monitoring)
         .add_service(flight)
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
@@ -138,6 +166,13 @@ pub async fn run(
     if tokio::time::timeout(grace, runner_stopped).await.is_err() {
         tracing::warn!(
             "the batch runner's chunk in flight did not finish: it is redone at the next start"
+        );
+    }
+    if let Some(stopped) = scheduler_stopped
+        && tokio::time::timeout(grace, stopped).await.is_err()
+    {
+        tracing::warn!(
+            "the monitoring run in flight did not finish: it is run again at the next start"
         );
     }
     tracing::info!("stopped");

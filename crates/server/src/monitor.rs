@@ -68,6 +68,9 @@ pub struct MonitorTimings {
 /// A recorded run.
 #[derive(Clone, Debug)]
 pub struct MonitorOutput {
+    /// The roster's households as read (members, authorisation refs), for
+    /// the audit log.
+    pub roster: Vec<hedui_engine::Request>,
     /// The run as recorded.
     pub run: MonitorRun,
     /// Every household, by id.
@@ -236,12 +239,30 @@ pub fn run_monitor(
     members: &Normalised,
     run_date: Date,
 ) -> Result<MonitorOutput> {
+    run_monitor_with(store, policies, households, members, run_date, &|s| {
+        Ok(std::sync::Arc::new(link(store, s, None)?))
+    })
+}
+
+/// The snapshots' linker, prepared or held (the server keeps one).
+pub type LinkerFor<'a> =
+    dyn Fn(&BTreeMap<String, SnapshotMeta>) -> Result<std::sync::Arc<Linker>> + 'a;
+
+/// As [`run_monitor`], with the linker from `linker_for`.
+pub fn run_monitor_with(
+    store: &Store,
+    policies: &PolicySet,
+    households: &Normalised,
+    members: &Normalised,
+    run_date: Date,
+    linker_for: &LinkerFor<'_>,
+) -> Result<MonitorOutput> {
     let mut timings = MonitorTimings::default();
     let t = Instant::now();
     let (roster, roster_snaps) = store_roster(store, households, members, run_date)?;
     let snapshots = hedui_engine::select(store, &Selection::OnOrBefore(run_date))
         .with_context(|| format!("choosing the snapshots current on {run_date}"))?;
-    let linker = link(store, &snapshots, None)?;
+    let linker = linker_for(&snapshots)?;
     timings.link = t.elapsed();
 
     let t = Instant::now();
@@ -259,6 +280,7 @@ pub fn run_monitor(
     }
     let pre = t.elapsed();
     let (households, gather) = compute(store, policies, &roster, &snapshots, &linker, &previous)?;
+    let roster_requests = roster.set.requests;
     timings.gather = gather;
 
     let t = Instant::now();
@@ -299,6 +321,7 @@ pub fn run_monitor(
     })?;
     timings.state_and_policy = pre + t.elapsed();
     Ok(MonitorOutput {
+        roster: roster_requests,
         run,
         households,
         lines,

@@ -41,6 +41,11 @@ pub struct State {
     stopping: AtomicBool,
     /// Rings the batch runner: a batch was submitted, or the server stops.
     bell: (Mutex<u64>, Condvar),
+    /// One monitoring run at a time (an RPC's or the schedule's): each
+    /// reads the states the one before it recorded.
+    pub(crate) monitoring: Mutex<()>,
+    /// The daily monitoring run, if configured.
+    pub(crate) schedule: Option<crate::config::MonitorSchedule>,
 }
 
 impl std::fmt::Debug for State {
@@ -79,7 +84,14 @@ impl State {
             checks: tokio::sync::Semaphore::new(limits.concurrent_checks.max(1)),
             stopping: AtomicBool::new(false),
             bell: (Mutex::new(0), Condvar::new()),
+            monitoring: Mutex::new(()),
+            schedule: None,
         })
+    }
+
+    /// Runs monitoring daily as `cfg` says, once the server runs.
+    pub fn schedule_monitoring(&mut self, cfg: crate::config::MonitorSchedule) {
+        self.schedule = Some(cfg);
     }
 
     /// Wakes the batch runner.
