@@ -23,6 +23,7 @@ pub(crate) struct City {
     /// Holds the temporary directory, if one is used.
     pub(crate) _temp: Option<tempfile::TempDir>,
     /// Where the city and the store are.
+    #[allow(dead_code)]
     pub(crate) dir: PathBuf,
     /// The generated city.
     pub(crate) city: PathBuf,
@@ -31,7 +32,14 @@ pub(crate) struct City {
 }
 
 /// Generates (or reuses) and ingests the city.
+#[allow(dead_code)]
 pub(crate) fn city(persons: usize, requests: usize) -> anyhow::Result<City> {
+    city_with(persons, requests, false)
+}
+
+/// As [`city`]; with `later`, the city also has its later snapshot (31
+/// days on, `hedui gen --later`), ingested too.
+pub(crate) fn city_with(persons: usize, requests: usize, later: bool) -> anyhow::Result<City> {
     let persons = env("HEDUI_BENCH_PERSONS", persons);
     let requests = env("HEDUI_BENCH_REQUESTS", requests);
     let (temp, dir) = match std::env::var_os("HEDUI_BENCH_DIR") {
@@ -45,10 +53,19 @@ pub(crate) fn city(persons: usize, requests: usize) -> anyhow::Result<City> {
     let city = dir.join("city");
     let mut cfg = hedui_synth::CityConfig::new(persons, 2026);
     cfg.requests = requests;
+    if later {
+        cfg.later = cfg.as_of.checked_add_signed(chrono::TimeDelta::days(31));
+    }
     let t = Instant::now();
     let manifest = city.join("manifest.json");
     let as_of = if manifest.is_file() {
         println!("gen       reusing {}", city.display());
+        if later && !city.join("later").is_dir() {
+            anyhow::bail!(
+                "{} was generated without its later snapshot: use another HEDUI_BENCH_DIR",
+                city.display()
+            );
+        }
         cfg.as_of
     } else {
         let summary = hedui_synth::generate(&cfg, &city, &|_| {})?;
@@ -85,6 +102,36 @@ pub(crate) fn city(persons: usize, requests: usize) -> anyhow::Result<City> {
             quarantine: n.quarantine,
             source_files: vec![],
         })?;
+    }
+    if let Some(later) = cfg.later {
+        for table in tables::ALL
+            .iter()
+            .filter(|t| t.kind == TableKind::Department)
+            .filter(|t| {
+                store
+                    .newest(t.name)
+                    .ok()
+                    .flatten()
+                    .is_none_or(|m| m.as_of < later)
+            })
+        {
+            let path = city
+                .join("later/extracts")
+                .join(format!("{}.parquet", table.name));
+            ingested = false;
+            let n = hedui_sources::load_file(table, &path)?;
+            rows += n.accepted + n.quarantined;
+            store.commit(SnapshotInput {
+                source: table.name.into(),
+                as_of: later,
+                department: table.label_zh.into(),
+                region_code: None,
+                schema_version: table.schema_version,
+                rows: n.rows,
+                quarantine: n.quarantine,
+                source_files: vec![],
+            })?;
+        }
     }
     let secs = t.elapsed().as_secs_f64();
     if ingested {
