@@ -32,7 +32,11 @@ mod common;
 /// The roster's two tables: the city's own roster, then households of
 /// the registry (by hukou number, every member active) as `monitored`
 /// until `wanted` households.
-fn roster(city: &std::path::Path, wanted: usize, as_of: hedui_model::Date) -> anyhow::Result<(Normalised, Normalised)> {
+fn roster(
+    city: &std::path::Path,
+    wanted: usize,
+    as_of: hedui_model::Date,
+) -> anyhow::Result<(Normalised, Normalised)> {
     let dir = city.join("roster");
     let (h, m) = hedui_engine::load_roster_tables(&dir)?;
     let mut have: BTreeSet<String> = BTreeSet::new();
@@ -77,7 +81,11 @@ fn roster(city: &std::path::Path, wanted: usize, as_of: hedui_model::Date) -> an
         .unwrap_or(as_of);
     let (mut hh, mut hregion, mut hauth) = (Vec::new(), Vec::new(), Vec::new());
     let (mut mh, mut mid, mut mname, mut mrel) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (no, members) in by_no.iter().filter(|(no, _)| !bad.contains(*no)).take(extra) {
+    for (no, members) in by_no
+        .iter()
+        .filter(|(no, _)| !bad.contains(*no))
+        .take(extra)
+    {
         let hid = format!("BM-{no}");
         hh.push(hid.clone());
         hregion.push(members[0].3.clone());
@@ -101,10 +109,16 @@ fn roster(city: &std::path::Path, wanted: usize, as_of: hedui_model::Date) -> an
     let n = hh.len();
     let text = |v: Vec<String>| Arc::new(StringArray::from(v)) as arrow::array::ArrayRef;
     let hs = Arc::new(Schema::new(
-        ["household_id", "region_code", "assistance", "authorization_ref", "since"]
-            .iter()
-            .map(|c| Field::new(*c, DataType::Utf8, false))
-            .collect::<Vec<_>>(),
+        [
+            "household_id",
+            "region_code",
+            "assistance",
+            "authorization_ref",
+            "since",
+        ]
+        .iter()
+        .map(|c| Field::new(*c, DataType::Utf8, false))
+        .collect::<Vec<_>>(),
     ));
     let extra_h = RecordBatch::try_new(
         hs.clone(),
@@ -145,10 +159,7 @@ fn roster(city: &std::path::Path, wanted: usize, as_of: hedui_model::Date) -> an
 
 fn main() -> anyhow::Result<()> {
     let common::City {
-        _temp,
-        city,
-        store,
-        ..
+        _temp, city, store, ..
     } = common::city_with(100_000, 1_000, true)?;
     let persons = common::env("HEDUI_BENCH_PERSONS", 100_000);
     let wanted = common::env("HEDUI_BENCH_ROSTER", persons / 10);
@@ -189,11 +200,17 @@ fn main() -> anyhow::Result<()> {
         let secs = t.elapsed().as_secs_f64();
         let counts: Vec<String> = o.counts().iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!(
-            "{label:<9} {date}: {} households, {} alerts in {secs:.1} s = linking {:.2} + gathering {:.2} + state, policy and recording {:.2}{}",
+            "{label:<9} {date}: {} households, {} alerts in {secs:.1} s = linking {:.2} + gathering {:.2} (DataFusion {:.2}, facts {:.2}) + state, policy and recording {:.2}{}",
             o.households.len(),
             o.lines.len(),
             o.timings.link.as_secs_f64(),
             o.timings.gather.as_secs_f64(),
+            o.timings
+                .queries
+                .values()
+                .map(|d| d.as_secs_f64())
+                .sum::<f64>(),
+            o.timings.assemble.as_secs_f64(),
             o.timings.state_and_policy.as_secs_f64(),
             if label == "run 1" && rerun_first {
                 " (states kept from an earlier invocation: this is a rerun)"
@@ -212,9 +229,18 @@ fn main() -> anyhow::Result<()> {
             "DIFFERENT alerts"
         }
     );
-    let (found, total, _) =
-        hedui::monitor::events_found(&city.join("later/truth/events.parquet"), &outputs[1])?;
-    println!("events    run 2 found {found} of the {total} events the generator put between the snapshots");
+    let e = hedui::monitor::events_found(
+        &city.join("later/truth/events.parquet"),
+        &outputs[0],
+        &outputs[1],
+    )?;
+    println!(
+        "events    run 2 found {} of the {} events the generator put between the snapshots ({} more were conditions already holding at run 1: not new)",
+        e.found, e.total, e.already_held
+    );
+    for (h, alert, _) in e.missed.iter().take(5) {
+        println!("          missed: {h} {alert}");
+    }
     if std::env::var("HEDUI_BENCH_TRUTH").is_ok_and(|v| v == "1") {
         let a = hedui::monitor::truth_agreement(
             &store,

@@ -246,11 +246,13 @@ fn monitoring(
             println!("     differs: {hh} {alert} ({who})");
         }
     }
-    let (found, total, _) =
-        hedui::monitor::events_found(&city.join("later/truth/events.parquet"), &run2)?;
+    let e = hedui::monitor::events_found(&city.join("later/truth/events.parquet"), &run1, &run2)?;
     println!(
-        "   events the generator put between the snapshots found by run 2: {found} of {total} ({:.1} %)",
-        100.0 * found as f64 / total.max(1) as f64
+        "   events the generator put between the snapshots found by run 2: {} of {}, {} more being conditions that already held at run 1 ({:.1} %)",
+        e.found,
+        e.total,
+        e.already_held,
+        100.0 * e.found as f64 / e.total.max(1) as f64
     );
     let rerun = crate::monitor::run_to_file(
         store,

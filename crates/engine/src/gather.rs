@@ -168,9 +168,16 @@ fn columns_of(source: &str) -> (&'static [&'static str], bool) {
 /// the explanation only for the rows that need it. `declared`: whether
 /// any member's valid id is nobody's in the registry (the branch that
 /// takes their records by id is left out otherwise).
-fn source_query(source: &str, declared: bool) -> String {
+fn source_query(source: &str, declared: bool, with_links: bool) -> String {
     let (cols, monthly) = columns_of(source);
     let extra: String = cols.iter().map(|c| format!(", r.\"{c}\"")).collect();
+    // Without links, what the records carried (id and name) and the
+    // matcher's explanations are not read at all.
+    let carried = if with_links {
+        "r.id_raw, r.name_raw"
+    } else {
+        "CAST(NULL AS VARCHAR) AS id_raw, CAST(NULL AS VARCHAR) AS name_raw"
+    };
     let window = |m: &str| {
         if monthly {
             format!(" AND r.\"period\" >= {m}.window_from AND r.\"period\" < {m}.window_end")
@@ -178,9 +185,9 @@ fn source_query(source: &str, declared: bool) -> String {
             String::new()
         }
     };
-    let linked = format!(
-        "WITH lk AS ( \
-           SELECT m.member_idx, m.window_from, m.window_end, l.record_id, l.method, l.counted, \
+    let links = if with_links {
+        format!(
+            "SELECT m.member_idx, m.window_from, m.window_end, l.record_id, l.method, l.counted, \
                   l.match_probability AS score, CAST(NULL AS VARCHAR) AS explanation \
            FROM members m JOIN \"l_{source}\" l ON l.person_id = m.person_id \
            WHERE m.in_registry AND l.method IN ('exact', 'upgraded') \
@@ -188,9 +195,20 @@ fn source_query(source: &str, declared: bool) -> String {
            SELECT m.member_idx, m.window_from, m.window_end, l.record_id, l.method, l.counted, \
                   l.match_probability AS score, l.explanation \
            FROM members m JOIN \"l_{source}\" l ON l.person_id = m.person_id \
-           WHERE m.in_registry AND l.method NOT IN ('exact', 'upgraded')) \
+           WHERE m.in_registry AND l.method NOT IN ('exact', 'upgraded')"
+        )
+    } else {
+        format!(
+            "SELECT m.member_idx, m.window_from, m.window_end, l.record_id, l.method, l.counted, \
+                  l.match_probability AS score, CAST(NULL AS VARCHAR) AS explanation \
+           FROM members m JOIN \"l_{source}\" l ON l.person_id = m.person_id \
+           WHERE m.in_registry"
+        )
+    };
+    let linked = format!(
+        "WITH lk AS ({links}) \
          SELECT lk.member_idx, lk.method, lk.counted, lk.score, lk.explanation, \
-                r.record_id, r.id_raw, r.name_raw{extra} \
+                r.record_id, {carried}{extra} \
          FROM lk JOIN \"s_{source}\" r ON r.record_id = lk.record_id \
          WHERE true{}",
         window("lk")
@@ -202,7 +220,7 @@ fn source_query(source: &str, declared: bool) -> String {
         "{linked} \
          UNION ALL \
          SELECT m.member_idx, 'declared' AS method, true AS counted, CAST(1.0 AS DOUBLE) AS score, \
-                '{{}}' AS explanation, r.record_id, r.id_raw, r.name_raw{extra} \
+                '{{}}' AS explanation, r.record_id, {carried}{extra} \
          FROM members m \
          JOIN \"s_{source}\" r ON r.id_number = m.person_id \
          JOIN \"l_{source}\" l ON l.record_id = r.record_id \
@@ -499,8 +517,14 @@ struct BatchFacts {
     links: Vec<(usize, LinkedRecord)>,
 }
 
-/// Turns one result batch into facts and links (see [`add_fact`]).
-fn batch_facts(source: &str, b: &RecordBatch, members: &[Member]) -> Result<BatchFacts> {
+/// Turns one result batch into facts and, with `with_links`, links (see
+/// [`add_fact`]).
+fn batch_facts(
+    source: &str,
+    b: &RecordBatch,
+    members: &[Member],
+    with_links: bool,
+) -> Result<BatchFacts> {
     let c = Cols::new(b, source);
     let (idx, method, counted, score, expl) = (
         c.i64("member_idx")?,
@@ -539,6 +563,9 @@ fn batch_facts(source: &str, b: &RecordBatch, members: &[Member]) -> Result<Batc
                 kind: LinkFlagKind::IdConflict,
                 record: rec,
             });
+        }
+        if !with_links {
+            continue;
         }
         let (id, name) = (opt_str(id_raw, i), opt_str(name_raw, i));
         // A link by id (and name) is explained by that: its waterfall
@@ -599,13 +626,28 @@ fn absorb(m: &mut Member, s: Member) {
 
 use arrow::array::Array;
 
-/// Gathers the facts of every request (see the module docs).
+/// Gathers the facts of every request (see the module docs), with every
+/// record's link for the report.
 pub async fn gather(
     store: &Store,
     requests: &RequestSet,
     policies: &PolicySet,
     snapshots: &BTreeMap<String, SnapshotMeta>,
     linker: &Linker,
+) -> Result<Gathered> {
+    gather_with(store, requests, policies, snapshots, linker, true).await
+}
+
+/// As [`gather`]; without `with_links` the households' facts only (a
+/// monitoring run names the records behind each alert from the facts, and
+/// does not list every link: it saves a string-laden struct per record).
+pub async fn gather_with(
+    store: &Store,
+    requests: &RequestSet,
+    policies: &PolicySet,
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+    linker: &Linker,
+    with_links: bool,
 ) -> Result<Gathered> {
     let mut timings = Timings::default();
     let reqs = &requests.requests;
@@ -745,7 +787,7 @@ pub async fn gather(
     for source in snapshots.keys().filter(|s| *s != "hukou") {
         let t = Instant::now();
         let out = ctx
-            .sql(&source_query(source, declared))
+            .sql(&source_query(source, declared, with_links))
             .await
             .map_err(df(source.as_str()))?
             .collect()
@@ -758,7 +800,7 @@ pub async fn gather(
         // in the same order as one pass would give.
         let parts = out
             .par_iter()
-            .map(|b| batch_facts(source, b, &members))
+            .map(|b| batch_facts(source, b, &members, with_links))
             .collect::<Result<Vec<_>>>()?;
         for part in parts {
             for (mi, scratch) in part.members {

@@ -31,7 +31,7 @@ pub mod requests;
 pub mod select;
 
 pub use error::{Error, Result};
-pub use gather::{CheckFacts, Evidence, Gathered, LinkedRecord, Timings, gather};
+pub use gather::{CheckFacts, Evidence, Gathered, LinkedRecord, Timings, gather, gather_with};
 pub use link::{Linker, ensure_links, load_model, prepare};
 pub use requests::{
     DeclaredMember, Enrolled, Rejected, Request, RequestSet, Roster, load_requests, load_roster,

@@ -59,8 +59,12 @@ pub struct HouseholdRun {
 pub struct MonitorTimings {
     /// Choosing snapshots, preparing the matcher, linking what is new.
     pub link: Duration,
-    /// The engine's gather (DataFusion and assembling facts).
+    /// The engine's gather (DataFusion and assembling facts), wall time.
     pub gather: Duration,
+    /// Of it: DataFusion planning and execution, per source.
+    pub queries: BTreeMap<String, Duration>,
+    /// Of it: turning result rows into facts.
+    pub assemble: Duration,
     /// Reading previous states, the policy, and recording the run.
     pub state_and_policy: Duration,
 }
@@ -158,17 +162,19 @@ pub fn compute(
     snapshots: &BTreeMap<String, SnapshotMeta>,
     linker: &Linker,
     previous: &BTreeMap<String, MonitorState>,
-) -> Result<(Vec<HouseholdRun>, Duration)> {
+) -> Result<(Vec<HouseholdRun>, hedui_engine::Timings, Duration)> {
     let t = Instant::now();
     let rt = hedui_engine::runtime()?;
-    let gathered = rt.block_on(hedui_engine::gather(
+    let gathered = rt.block_on(hedui_engine::gather_with(
         store,
         &roster.set,
         policies,
         snapshots,
         linker,
+        false,
     ))?;
     let gather_time = t.elapsed();
+    let engine_timings = gathered.timings.clone();
     let regions: BTreeMap<&str, &str> = roster
         .set
         .requests
@@ -227,7 +233,7 @@ pub fn compute(
             }
         })
         .collect::<Vec<_>>();
-    Ok((out, gather_time))
+    Ok((out, engine_timings, gather_time))
 }
 
 /// Runs monitoring over a roster on `run_date` and records it (see the
@@ -279,9 +285,12 @@ pub fn run_monitor_with(
         previous.insert(h, s);
     }
     let pre = t.elapsed();
-    let (households, gather) = compute(store, policies, &roster, &snapshots, &linker, &previous)?;
+    let (households, engine, gather) =
+        compute(store, policies, &roster, &snapshots, &linker, &previous)?;
     let roster_requests = roster.set.requests;
     timings.gather = gather;
+    timings.queries = engine.queries;
+    timings.assemble = engine.assemble;
 
     let t = Instant::now();
     let mut lines = Vec::new();
@@ -400,7 +409,7 @@ pub fn truth_agreement(
             snapshots.insert(source.clone(), meta);
         }
         let linker = crate::check::truth_linker(store, truth, &snapshots)?;
-        let (truthful, _) = compute(store, policies, &roster, &snapshots, &linker, &previous)?;
+        let (truthful, _, _) = compute(store, policies, &roster, &snapshots, &linker, &previous)?;
         for h in &truthful {
             if let Some(s) = &h.state {
                 previous.insert(h.household_id.clone(), s.clone());
@@ -417,17 +426,33 @@ pub fn truth_agreement(
     Ok(out)
 }
 
+/// The generator's events between two snapshots, against run 2's alerts.
+#[derive(Clone, Debug, Default)]
+pub struct EventsFound {
+    /// Events found among run 2's alerts.
+    pub found: usize,
+    /// Events that should alert (the total less `already_held`).
+    pub total: usize,
+    /// Condition events whose condition already held at run 1 (so, by
+    /// rules §7, not new at run 2): not counted.
+    pub already_held: usize,
+    /// The events not found.
+    pub missed: Vec<AlertKey>,
+}
+
 /// The injected events of a later snapshot (`later/truth/events.parquet`
-/// of `hedui gen --later`) found among a run's alerts: `(found, total,
-/// missed)`.
+/// of `hedui gen --later`) found among run 2's alerts; a condition event
+/// whose condition already held at run 1 is set aside (not new).
 pub fn events_found(
     events: &std::path::Path,
-    ours: &MonitorOutput,
-) -> Result<(usize, usize, Vec<AlertKey>)> {
+    run1: &MonitorOutput,
+    run2: &MonitorOutput,
+) -> Result<EventsFound> {
     use arrow::array::AsArray;
     let (_, batches) = hedui_sources::read_file(events)?;
-    let have = keys(&ours.households);
-    let (mut found, mut total, mut missed) = (0, 0, Vec::new());
+    let have = keys(&run2.households);
+    let before = keys(&run1.households);
+    let mut out = EventsFound::default();
     for b in &batches {
         let col = |n: &str| -> Result<arrow::array::StringArray> {
             b.column_by_name(n)
@@ -445,14 +470,34 @@ pub fn events_found(
                 }
                 _ => id.value(i).to_owned(),
             };
-            total += 1;
+            // gradual_exit comes with income_above_standard newly holding.
+            let condition = match alert.as_str() {
+                "gradual_exit" => Some("income_above_standard"),
+                a @ ("income_above_standard"
+                | "financial_assets_over_limit"
+                | "staff_relative"
+                | "large_medical_expense") => Some(a),
+                _ => None,
+            };
+            if let Some(c) = condition {
+                let m = if c == "income_above_standard" {
+                    String::new()
+                } else {
+                    member.clone()
+                };
+                if before.contains(&(household.clone(), c.to_owned(), m)) {
+                    out.already_held += 1;
+                    continue;
+                }
+            }
+            out.total += 1;
             let key = (household, alert, member);
             if have.contains(&key) {
-                found += 1;
+                out.found += 1;
             } else {
-                missed.push(key);
+                out.missed.push(key);
             }
         }
     }
-    Ok((found, total, missed))
+    Ok(out)
 }
