@@ -1190,6 +1190,24 @@ fn monitoring_over_grpc_is_the_offline_run_with_roles_and_scopes() {
         assert!((0..alerts.len()).any(|i| alerts.value(i) == "deceased"));
     });
     drop(rt);
+    // `hedui monitor --server` writes the offline file, byte for byte.
+    let file = dir.path().join("remote.jsonl");
+    ok(&hedui(&[
+        "monitor",
+        "--server",
+        &url,
+        "--token",
+        monitor,
+        "--purpose",
+        "dynamic monitoring",
+        "--roster",
+        case.join("roster").to_str().unwrap(),
+        "--run-date",
+        "2026-03-31",
+        "--out",
+        file.to_str().unwrap(),
+    ]));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), offline);
     let _ = Command::new("kill")
         .arg(server.child.id().to_string())
         .status();
@@ -1203,7 +1221,7 @@ fn monitoring_over_grpc_is_the_offline_run_with_roles_and_scopes() {
         .iter()
         .filter(|e| e.event.action == "monitor")
         .collect();
-    assert_eq!(monitored.len(), 12);
+    assert_eq!(monitored.len(), 18);
     assert!(
         monitored
             .iter()

@@ -32,6 +32,11 @@ pub(crate) struct MonitorArgs {
     /// A folder of policy files (default: the reference policy).
     #[arg(long)]
     policies: Option<PathBuf>,
+    /// With --server: why the roster's data is queried (for the audit log).
+    #[arg(long)]
+    purpose: Option<String>,
+    #[command(flatten)]
+    remote: crate::remote::ServerArgs,
 }
 
 /// Writes `lines` to `path` whole or not at all (a temporary file beside
@@ -114,22 +119,37 @@ pub(crate) fn run_to_file(
             }))
         })
         .collect();
+    write_errors(out, &errors)?;
+    Ok(o)
+}
+
+/// Writes the households not monitored beside the alerts
+/// (`FILE.errors.jsonl`), or removes a stale file when there are none.
+pub(crate) fn write_errors(out: &Path, errors: &[String]) -> Result<()> {
     let ep = errors_path(out);
     if errors.is_empty() {
         match std::fs::remove_file(&ep) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).with_context(|| format!("removing {}", ep.display()));
+                Err(e).with_context(|| format!("removing {}", ep.display()))
             }
-            _ => {}
+            _ => Ok(()),
         }
     } else {
-        write_lines(&ep, &errors)?;
+        write_lines(&ep, errors)
     }
-    Ok(o)
 }
 
 /// `hedui monitor`.
 pub(crate) fn run(args: &MonitorArgs) -> Result<ExitCode> {
+    if args.remote.server.is_some() {
+        return crate::remote::monitor(
+            &args.remote,
+            &args.roster,
+            args.run_date,
+            &args.out,
+            args.purpose.as_deref(),
+        );
+    }
     let started = Instant::now();
     let store = Store::open(&args.data)
         .with_context(|| format!("opening the data directory {}", args.data.display()))?;

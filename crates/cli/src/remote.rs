@@ -325,3 +325,85 @@ pub(crate) fn replay(server: &ServerArgs, reports: &[std::path::PathBuf]) -> Res
         Ok(code)
     })
 }
+
+/// `hedui monitor --server`: the roster folder's tables sent with
+/// `RunMonitor`; the alerts streamed back are written to `out` as the
+/// offline command writes them (the same lines), the households not
+/// monitored beside them.
+pub(crate) fn monitor(
+    server: &ServerArgs,
+    roster: &Path,
+    run_date: hedui_model::Date,
+    out: &Path,
+    purpose: Option<&str>,
+) -> Result<ExitCode> {
+    let started = Instant::now();
+    let Some(purpose) = purpose else {
+        bail!(
+            "--server needs --purpose: why the roster's data is queried (recorded in the server's audit log)"
+        );
+    };
+    let request = v1::RunMonitorRequest {
+        roster_households_ipc: table_ipc(roster, "roster_households")?,
+        roster_members_ipc: table_ipc(roster, "roster_members")?,
+        run_date: run_date.to_string(),
+        purpose: purpose.to_owned(),
+    };
+    let rt = runtime()?;
+    let (lines, summary) = rt.block_on(async {
+        let remote = Remote::connect(server).await?;
+        let mut client = v1::monitoring_client::MonitoringClient::new(remote.channel.clone())
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        let mut stream = client
+            .run_monitor(remote.request(request))
+            .await
+            .map_err(|s| status("RunMonitor", &s))?
+            .into_inner();
+        let mut lines = Vec::new();
+        let mut summary = None;
+        while let Some(item) = stream
+            .message()
+            .await
+            .map_err(|s| status("RunMonitor", &s))?
+        {
+            match item.item {
+                Some(v1::run_monitor_response::Item::Alert(a)) => lines.push(a.line_json),
+                Some(v1::run_monitor_response::Item::Summary(s)) => summary = Some(s),
+                None => {}
+            }
+        }
+        let summary = summary.context("the server's stream ended without the run's summary")?;
+        Ok::<_, anyhow::Error>((lines, summary))
+    })?;
+    crate::monitor::write_lines(out, &lines)?;
+    let errors: Vec<String> = summary
+        .errors
+        .iter()
+        .map(|e| {
+            hedui_report::canonical::canonical_value_json(&serde_json::json!({
+                "household_id": e.household_id,
+                "run_date": summary.run_date,
+                "error": {"code": e.code, "message": e.message},
+            }))
+        })
+        .collect();
+    crate::monitor::write_errors(out, &errors)?;
+    println!(
+        "monitored {} households on {} at {}: {} alerts in {:.1} s (run {})",
+        summary.households,
+        summary.run_date,
+        server.server.as_deref().unwrap_or_default(),
+        summary.alerts,
+        started.elapsed().as_secs_f64(),
+        &summary.run_id[..summary.run_id.len().min(16)]
+    );
+    if !errors.is_empty() {
+        println!(
+            "   {} households not (fully) monitored: see the .errors.jsonl file",
+            errors.len()
+        );
+    }
+    println!("   alerts in {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
