@@ -79,31 +79,13 @@ pub(crate) fn city_with(persons: usize, requests: usize, later: bool) -> anyhow:
     let store = Store::open(dir.join("data"))?;
     let t = Instant::now();
     let mut rows = 0;
-    // Per source: a run cut off half-way through ingest resumes.
+    // Per source and snapshot: a run cut off half-way through ingest
+    // resumes (a source whose newest snapshot is older than the extract's
+    // date is ingested).
     let mut ingested = true;
-    for table in tables::ALL
-        .iter()
-        .filter(|t| store.newest(t.name).ok().flatten().is_none())
-        .filter(|t| t.kind == TableKind::Department)
-    {
-        let path = city
-            .join("extracts")
-            .join(format!("{}.parquet", table.name));
-        ingested = false;
-        let n = hedui_sources::load_file(table, &path)?;
-        rows += n.accepted + n.quarantined;
-        store.commit(SnapshotInput {
-            source: table.name.into(),
-            as_of,
-            department: table.label_zh.into(),
-            region_code: None,
-            schema_version: table.schema_version,
-            rows: n.rows,
-            quarantine: n.quarantine,
-            source_files: vec![],
-        })?;
-    }
-    if let Some(later) = cfg.later {
+    let snapshots =
+        std::iter::once(("extracts", as_of)).chain(cfg.later.map(|d| ("later/extracts", d)));
+    for (folder, date) in snapshots {
         for table in tables::ALL
             .iter()
             .filter(|t| t.kind == TableKind::Department)
@@ -112,18 +94,16 @@ pub(crate) fn city_with(persons: usize, requests: usize, later: bool) -> anyhow:
                     .newest(t.name)
                     .ok()
                     .flatten()
-                    .is_none_or(|m| m.as_of < later)
+                    .is_none_or(|m| m.as_of < date)
             })
         {
-            let path = city
-                .join("later/extracts")
-                .join(format!("{}.parquet", table.name));
+            let path = city.join(folder).join(format!("{}.parquet", table.name));
             ingested = false;
             let n = hedui_sources::load_file(table, &path)?;
             rows += n.accepted + n.quarantined;
             store.commit(SnapshotInput {
                 source: table.name.into(),
-                as_of: later,
+                as_of: date,
                 department: table.label_zh.into(),
                 region_code: None,
                 schema_version: table.schema_version,

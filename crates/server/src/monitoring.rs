@@ -231,14 +231,22 @@ pub(crate) fn visible_alerts(
             Status::permission_denied("this token does not have the `monitor` role"),
         ));
     }
-    let all = state
+    visible_page(state, client, run_id, run_date, None, usize::MAX)
+}
+
+/// A page of the recorded alerts inside the client's region scope.
+fn visible_page(
+    state: &State,
+    client: &Client,
+    run_id: Option<&str>,
+    run_date: Option<hedui_model::Date>,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<StoredAlert>, Status> {
+    state
         .store
-        .monitor_alerts(run_id, run_date, "")
-        .map_err(|e| internal("reading the alerts", &e))?;
-    Ok(all
-        .into_iter()
-        .filter(|a| client.sees(&a.region_code))
-        .collect())
+        .monitor_alerts_page(run_id, run_date, &client.regions, after, limit)
+        .map_err(|e| internal("reading the alerts", &e))
 }
 
 /// Audits a read of alerts: who saw the alerts of which members.
@@ -337,34 +345,36 @@ impl v1::monitoring_server::Monitoring for Monitoring {
                         .map_err(|e| refuse(Status::invalid_argument(e.to_string())))?,
                 )
             };
-            let skip: usize = if body.page_token.is_empty() {
-                0
-            } else {
-                body.page_token.parse().map_err(|_| {
-                    refuse(Status::invalid_argument(
-                        "page_token: send the next_page_token of the previous page",
-                    ))
-                })?
-            };
+            if !client.may(Role::Monitor) {
+                return Err(refuse(Status::permission_denied(
+                    "this token does not have the `monitor` role",
+                )));
+            }
+            let after = (!body.page_token.is_empty()).then_some(body.page_token.as_str());
+            if after.is_some_and(|a| a.matches('|').count() < 3) {
+                return Err(refuse(Status::invalid_argument(
+                    "page_token: send the next_page_token of the previous page",
+                )));
+            }
             let limit = match body.limit as usize {
                 0 => PAGE,
                 n => n.min(MAX_PAGE),
             };
             let run_id = (!body.run_id.is_empty()).then_some(body.run_id.as_str());
-            let all = visible_alerts(&state, &client, "list_alerts", run_id, run_date)?;
-            let page: Vec<StoredAlert> = all.iter().skip(skip).take(limit).cloned().collect();
+            // One more than the page: whether there is a next one.
+            let mut page = visible_page(&state, &client, run_id, run_date, after, limit + 1)?;
+            let more = page.len() > limit;
+            page.truncate(limit);
             audit_read(&state, &client, "list_alerts", &page)?;
-            let next = skip + page.len();
             Ok(Response::new(v1::ListAlertsResponse {
+                next_page_token: match page.last() {
+                    Some(last) if more => last.cursor(),
+                    _ => String::new(),
+                },
                 alerts: page
                     .iter()
                     .map(|a| alert_message(&a.line, &a.region_code))
                     .collect(),
-                next_page_token: if next < all.len() {
-                    next.to_string()
-                } else {
-                    String::new()
-                },
             }))
         })
         .await

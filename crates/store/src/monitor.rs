@@ -42,6 +42,8 @@ pub struct MonitorRun {
 /// One alert line as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredAlert {
+    /// The run's date (`YYYY-MM-DD`).
+    pub run_date: String,
     /// The run.
     pub run_id: String,
     /// The household.
@@ -52,6 +54,19 @@ pub struct StoredAlert {
     pub alert: String,
     /// The alert's JSON line (report.md).
     pub line: String,
+    /// Its place among the household's alerts of the run.
+    pub seq: i64,
+}
+
+impl StoredAlert {
+    /// Where a page that ends with this alert resumes
+    /// ([`Store::monitor_alerts_page`]).
+    pub fn cursor(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.run_date, self.run_id, self.household_id, self.seq
+        )
+    }
 }
 
 /// What a run records: the run, each household's new state, the alerts.
@@ -238,30 +253,88 @@ impl Store {
         run_date: Option<NaiveDate>,
         region_prefix: &str,
     ) -> Result<Vec<StoredAlert>> {
+        self.monitor_alerts_page(
+            run_id,
+            run_date,
+            &[region_prefix.to_owned()],
+            None,
+            usize::MAX,
+        )
+    }
+
+    /// A page of at most `limit` alerts, as [`Store::monitor_alerts`]
+    /// for the households under any of `prefixes`, resuming after
+    /// `after` (a [`StoredAlert::cursor`]); in the order of runs by date
+    /// and id, then household, then the run's order.
+    pub fn monitor_alerts_page(
+        &self,
+        run_id: Option<&str>,
+        run_date: Option<NaiveDate>,
+        prefixes: &[String],
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StoredAlert>> {
+        if prefixes.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
         let conn = self.catalog.conn();
         let err = |e| self.catalog.err(e);
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT a.run_id, a.household_id, a.region_code, a.alert, a.line \
-                 FROM monitor_alerts a JOIN monitor_runs r ON r.run_id = a.run_id \
-                 WHERE (?1 IS NULL OR a.run_id = ?1) AND (?2 IS NULL OR r.run_date = ?2) \
-                 AND substr(a.region_code, 1, length(?3)) = ?3 \
-                 ORDER BY r.run_date, a.run_id, a.household_id, a.seq",
-            )
-            .map_err(err)?;
+        // ?1 run, ?2 date, ?3..?5 the cursor's date, run and household,
+        // ?6.. the prefixes, then the cursor's seq.
+        let seq_slot = 6 + prefixes.len();
+        let scope = (0..prefixes.len())
+            .map(|i| format!("substr(a.region_code, 1, length(?{n})) = ?{n}", n = i + 6))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let sql = format!(
+            "SELECT r.run_date, a.run_id, a.household_id, a.region_code, a.alert, a.line, a.seq \
+             FROM monitor_alerts a JOIN monitor_runs r ON r.run_id = a.run_id \
+             WHERE (?1 IS NULL OR a.run_id = ?1) AND (?2 IS NULL OR r.run_date = ?2) \
+             AND (?3 IS NULL OR (r.run_date, a.run_id, a.household_id, a.seq) > (?3, ?4, ?5, CAST(?{seq_slot} AS INTEGER))) \
+             AND ({scope}) \
+             ORDER BY r.run_date, a.run_id, a.household_id, a.seq LIMIT {}",
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        );
+        // The cursor's parts: date, run, household (which may hold a
+        // `|`), seq.
+        let parts: Vec<&str> = after
+            .and_then(|a| {
+                let (date, rest) = a.split_once('|')?;
+                let (run, rest) = rest.split_once('|')?;
+                let (household, seq) = rest.rsplit_once('|')?;
+                Some(vec![date, run, household, seq])
+            })
+            .unwrap_or_default();
+        if after.is_some() && parts.len() != 4 {
+            return Err(Error::Corrupt {
+                id: "-".to_owned(),
+                path: self.root().join("catalog.sqlite"),
+                reason: format!("not an alert cursor: {:?}", after.unwrap_or_default()),
+            });
+        }
+        let part = |i: usize| parts.get(i).map(|s| (*s).to_owned());
+        let mut values: Vec<Option<String>> = vec![
+            run_id.map(str::to_owned),
+            run_date.map(date_text),
+            part(0),
+            part(1),
+            part(2),
+        ];
+        values.extend(prefixes.iter().map(|p| Some(p.clone())));
+        values.push(part(3));
+        let mut stmt = conn.prepare(&sql).map_err(err)?;
         let rows = stmt
-            .query_map(
-                params![run_id, run_date.map(date_text), region_prefix],
-                |r| {
-                    Ok(StoredAlert {
-                        run_id: r.get(0)?,
-                        household_id: r.get(1)?,
-                        region_code: r.get(2)?,
-                        alert: r.get(3)?,
-                        line: r.get(4)?,
-                    })
-                },
-            )
+            .query_map(rusqlite::params_from_iter(values.iter()), |r| {
+                Ok(StoredAlert {
+                    run_date: r.get(0)?,
+                    run_id: r.get(1)?,
+                    household_id: r.get(2)?,
+                    region_code: r.get(3)?,
+                    alert: r.get(4)?,
+                    line: r.get(5)?,
+                    seq: r.get(6)?,
+                })
+            })
             .map_err(err)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
     }

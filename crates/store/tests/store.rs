@@ -1978,6 +1978,28 @@ mod monitor_state {
         // Region scopes filter alerts.
         assert_eq!(store.monitor_alerts(None, None, "5303").unwrap().len(), 3);
         assert!(store.monitor_alerts(None, None, "5304").unwrap().is_empty());
+        // Pages resume after their last alert's cursor, over any of the
+        // scope's prefixes, in order.
+        let scope = vec!["5304".to_owned(), "530302".to_owned()];
+        let first = store
+            .monitor_alerts_page(None, None, &scope, None, 2)
+            .unwrap();
+        assert_eq!(
+            first.iter().map(|a| a.line.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let rest = store
+            .monitor_alerts_page(None, None, &scope, Some(&first[1].cursor()), 2)
+            .unwrap();
+        assert_eq!(
+            rest.iter().map(|a| a.line.as_str()).collect::<Vec<_>>(),
+            ["c2"]
+        );
+        assert!(
+            store
+                .monitor_alerts_page(None, None, &["53".into()], Some("x"), 2)
+                .is_err()
+        );
         let runs = store.monitor_runs().unwrap();
         assert_eq!(runs.len(), 2);
         assert_eq!(runs[1].alerts, 1);
