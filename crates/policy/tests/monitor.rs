@@ -216,6 +216,18 @@ mod alerts {
     }
 
     #[test]
+    fn a_run_on_or_before_since_alerts_nothing_and_leaves_no_state() {
+        let mut m = member("A", d(1980, 5, 10));
+        m.deaths.push(DeathFact {
+            date: d(2026, 1, 1),
+            record: RecordRef::new("death", "s1"),
+        });
+        let (a, s) = run(&household(d(2026, 3, 31), vec![m]), d(2026, 3, 31), None);
+        assert!(a.is_empty(), "{a:?}");
+        assert_eq!(s.run_date, None);
+    }
+
+    #[test]
     fn every_code_parses_back() {
         for k in AlertKind::ALL {
             assert_eq!(AlertKind::parse(k.code()), Some(k));

@@ -225,7 +225,9 @@ pub fn compute(
                         household_id: id,
                         region_code: region,
                         alerts: o.alerts,
-                        state: Some(o.state),
+                        // A run before the household's `since` leaves
+                        // no state: its first run is still to come.
+                        state: o.state.run_date.is_some().then_some(o.state),
                         error: o.note.map(|n| ("partial".to_owned(), n)),
                     },
                     Err(e) => fail(e.code(), e.to_string()),
