@@ -4,6 +4,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// The allocator of the `hedui` binary (see its `main.rs`), so the
+/// benches measure what the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use hedui_sources::{TableKind, tables};
 use hedui_store::{SnapshotInput, Store};
 
