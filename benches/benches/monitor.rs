@@ -219,6 +219,15 @@ fn main() -> anyhow::Result<()> {
             }
         );
         println!("          {}", counts.join(", "));
+        let mut q: Vec<(&String, &std::time::Duration)> = o.timings.queries.iter().collect();
+        q.sort_by(|a, b| b.1.cmp(a.1));
+        println!(
+            "          DataFusion by source: {}",
+            q.iter()
+                .map(|(s, d)| format!("{s} {:.2}", d.as_secs_f64()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         outputs.push(o);
     }
     println!(

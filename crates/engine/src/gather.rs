@@ -168,7 +168,16 @@ fn columns_of(source: &str) -> (&'static [&'static str], bool) {
 /// the explanation only for the rows that need it. `declared`: whether
 /// any member's valid id is nobody's in the registry (the branch that
 /// takes their records by id is left out otherwise).
-fn source_query(source: &str, declared: bool, with_links: bool) -> String {
+/// `bounds`: the earliest window start and the latest window end over
+/// every member (days since the epoch), added as literal bounds on a
+/// monthly source's period, so its scan filters rows while decoding
+/// (each member's own window still applies in the join).
+fn source_query(
+    source: &str,
+    declared: bool,
+    with_links: bool,
+    bounds: Option<(i32, i32)>,
+) -> String {
     let (cols, monthly) = columns_of(source);
     let extra: String = cols.iter().map(|c| format!(", r.\"{c}\"")).collect();
     // Without links, what the records carried (id and name) and the
@@ -179,11 +188,19 @@ fn source_query(source: &str, declared: bool, with_links: bool) -> String {
         "CAST(NULL AS VARCHAR) AS id_raw, CAST(NULL AS VARCHAR) AS name_raw"
     };
     let window = |m: &str| {
-        if monthly {
-            format!(" AND r.\"period\" >= {m}.window_from AND r.\"period\" < {m}.window_end")
-        } else {
-            String::new()
+        if !monthly {
+            return String::new();
         }
+        let literal = bounds
+            .map(|(from, end)| {
+                format!(
+                    " AND r.\"period\" >= DATE '{}' AND r.\"period\" < DATE '{}'",
+                    crate::cols::day(from),
+                    crate::cols::day(end)
+                )
+            })
+            .unwrap_or_default();
+        format!(" AND r.\"period\" >= {m}.window_from AND r.\"period\" < {m}.window_end{literal}")
     };
     let links = if with_links {
         format!(
@@ -349,6 +366,19 @@ fn members_batch(
     ];
     RecordBatch::try_new(schema, cols)
         .map_err(|e| crate::Error::Missing(format!("members table: {e}")))
+}
+
+/// The earliest `window_from` and latest `window_end` of the members
+/// table, if it has rows.
+fn window_bounds(batch: &RecordBatch) -> Option<(i32, i32)> {
+    let col = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<Date32Array>())
+            .cloned()
+    };
+    let (from, end) = (col("window_from")?, col("window_end")?);
+    Some((arrow::compute::min(&from)?, arrow::compute::max(&end)?))
 }
 
 fn rref(source: &str, id: &str) -> RecordRef {
@@ -690,6 +720,7 @@ pub async fn gather_with(
         }
     }
     let batch = members_batch(reqs, &placed, &lookback)?;
+    let bounds = window_bounds(&batch);
     timings.members = t.elapsed();
 
     let mut config = SessionConfig::new().with_target_partitions(2);
@@ -787,7 +818,7 @@ pub async fn gather_with(
     for source in snapshots.keys().filter(|s| *s != "hukou") {
         let t = Instant::now();
         let out = ctx
-            .sql(&source_query(source, declared, with_links))
+            .sql(&source_query(source, declared, with_links, bounds))
             .await
             .map_err(df(source.as_str()))?
             .collect()
