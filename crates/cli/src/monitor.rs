@@ -2,7 +2,6 @@
 //! run date; the alerts as JSON lines (report.md), sorted by household,
 //! alert and member.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -39,28 +38,7 @@ pub(crate) struct MonitorArgs {
     remote: crate::remote::ServerArgs,
 }
 
-/// Writes `lines` to `path` whole or not at all (a temporary file beside
-/// it, synced, renamed over it).
-pub(crate) fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let tmp = path.with_extension("jsonl.tmp");
-    {
-        let f =
-            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        let mut w = std::io::BufWriter::new(f);
-        for l in lines {
-            w.write_all(l.as_bytes())?;
-            w.write_all(b"\n")?;
-        }
-        w.into_inner()
-            .map_err(|e| e.into_error())?
-            .sync_all()
-            .with_context(|| format!("writing {}", tmp.display()))?;
-    }
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
-}
+pub(crate) use hedui::monitor::write_lines;
 
 /// The households that could not be monitored (or only in part), as JSON
 /// lines beside the alerts: `FILE.errors.jsonl`.

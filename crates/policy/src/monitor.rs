@@ -301,11 +301,10 @@ struct Dated {
     detail: Vec<(&'static str, Value)>,
 }
 
-fn dated_facts(m: &Member, run_date: Date) -> Vec<Dated> {
+fn dated_facts(m: &Member, ms: &membership::Membership, run_date: Date) -> Vec<Dated> {
     let id = m.id_number.as_str();
     let mut out = Vec::new();
     // The death: the earliest date any record gives, once per member.
-    let ms = membership::membership(m, run_date);
     if ms.dead {
         let hukou_date = m
             .hukou
@@ -451,10 +450,18 @@ pub fn monitor(
         ..MonitorState::default()
     };
 
+    // Each member's place on the run date, once.
+    let memberships: Vec<membership::Membership> = household
+        .members
+        .iter()
+        .map(|m| membership::membership(m, run_date))
+        .collect();
+    let members = || household.members.iter().zip(&memberships);
+
     // Dated facts: once each.
-    let mut deaths: Vec<(String, Date, bool)> = Vec::new();
-    for m in &household.members {
-        for f in dated_facts(m, run_date) {
+    let mut deaths: Vec<(String, Date, bool, Vec<RecordRef>)> = Vec::new();
+    for (m, ms) in members() {
+        for f in dated_facts(m, ms, run_date) {
             // A death is never too old: a dead member on the rolls
             // alerts whenever first seen (dated before `since` too).
             let placeable = match f.date {
@@ -475,7 +482,7 @@ pub fn monitor(
             if f.kind == AlertKind::Deceased
                 && let Some(d) = f.date
             {
-                deaths.push((f.member.clone(), d, alerted));
+                deaths.push((f.member.clone(), d, alerted, ms.death_evidence.clone()));
             }
             if !alerted {
                 continue;
@@ -498,10 +505,8 @@ pub fn monitor(
     }
 
     // Calendar alerts: review dates and ages in the window.
-    let has_working_age = household.members.iter().any(|m| {
-        !membership::membership(m, run_date).dead
-            && age_on(m, run_date).is_some_and(|a| (18..=59).contains(&a))
-    });
+    let has_working_age = members()
+        .any(|(m, ms)| !ms.dead && age_on(m, run_date).is_some_and(|a| (18..=59).contains(&a)));
     let tekun = household.assistance == Assistance::Tekun;
     let interval = review_interval_months(tekun, has_working_age);
     // One re-check alert however many dates the window holds (a first
@@ -516,29 +521,20 @@ pub fn monitor(
                 .with("since", json!(since)),
         );
     }
-    for (member, died_on, alerted_now) in &deaths {
+    for (member, died_on, alerted_now, records) in deaths {
         let due = died_on
             .checked_add_months(chrono::Months::new(3))
-            .filter(|due| window.contains(*due) || (*alerted_now && *due <= run_date));
+            .filter(|due| window.contains(*due) || (alerted_now && *due <= run_date));
         if let Some(due) = due {
-            let records = household
-                .members
-                .iter()
-                .find(|m| &m.id_number == member)
-                .map(|m| membership::membership(m, run_date).death_evidence)
-                .unwrap_or_default();
             alerts.push(
-                Alert::new(AlertKind::ReviewDue, Some(member), records)
+                Alert::new(AlertKind::ReviewDue, Some(&member), records)
                     .with("due_on", json!(due))
                     .with("died_on", json!(died_on))
                     .with("after_death", json!(true)),
             );
         }
     }
-    for m in &household.members {
-        if membership::membership(m, run_date).dead {
-            continue;
-        }
+    for (m, _) in members().filter(|(_, ms)| !ms.dead) {
         let Some(birth) = birth_date(m) else {
             continue;
         };
@@ -560,8 +556,8 @@ pub fn monitor(
 
     // Conditions: alert when they newly hold.
     let mut held: Vec<Alert> = Vec::new();
-    for m in &household.members {
-        if !m.staff.is_empty() && !membership::membership(m, run_date).dead {
+    for (m, ms) in members() {
+        if !m.staff.is_empty() && !ms.dead {
             held.push(Alert::new(
                 AlertKind::StaffRelative,
                 Some(&m.id_number),

@@ -116,16 +116,7 @@ pub fn run_scheduled(
         .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
     state.store.audit_append_all(events)?;
     if let Some(dir) = &cfg.out_dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let path = dir.join(format!("{run_date}.jsonl"));
-        let tmp = dir.join(format!(".{run_date}.jsonl.tmp"));
-        let mut text = o.lines.join("\n");
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::File::open(&tmp).and_then(|f| f.sync_all())?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        crate::monitor::write_lines(&dir.join(format!("{run_date}.jsonl")), &o.lines)?;
     }
     Ok(o)
 }
