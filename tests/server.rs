@@ -108,6 +108,34 @@ fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
     r
 }
 
+/// The `[[clients]]` of a configuration: name, token, roles, one region
+/// prefix each.
+fn clients(list: &[(&str, &str, &[&str], &str)]) -> String {
+    list.iter()
+        .map(|(name, token, roles, region)| {
+            format!(
+                "[[clients]]\nname = {name:?}\ntoken_blake3 = \"{}\"\nroles = {roles:?}\nregions = [{region:?}]\n\n",
+                hedui_server::token_hash(token)
+            )
+        })
+        .collect()
+}
+
+/// `hedui ingest` of every file of `dir` into `data` as of `as_of`.
+fn ingest_folder(data: &Path, as_of: &str, dir: &Path) {
+    let mut args = vec![
+        "ingest".to_owned(),
+        "--data".into(),
+        data.to_string_lossy().into_owned(),
+        "--as-of".into(),
+        as_of.trim().into(),
+    ];
+    for f in std::fs::read_dir(dir).unwrap() {
+        args.push(f.unwrap().path().to_string_lossy().into_owned());
+    }
+    ok(&hedui(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+}
+
 fn household(auth_ref: &str) -> v1::Household {
     v1::Household {
         application_id: "GD-AS-1".into(),
@@ -131,18 +159,7 @@ fn verify_over_grpc_is_the_offline_report_and_every_call_is_authorised_and_audit
     let data_s = data.to_str().unwrap();
     let case = case_dir();
     let as_of = std::fs::read_to_string(case.join("as_of")).unwrap();
-    let mut args = vec![
-        "ingest".to_owned(),
-        "--data".into(),
-        data_s.into(),
-        "--as-of".into(),
-        as_of.trim().into(),
-    ];
-    for f in std::fs::read_dir(case.join("extracts")).unwrap() {
-        args.push(f.unwrap().path().to_string_lossy().into_owned());
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    ok(&hedui(&args));
+    ingest_folder(&data, &as_of, &case.join("extracts"));
 
     // The offline report of the same household.
     let requests = dir.path().join("requests");
@@ -176,14 +193,11 @@ fn verify_over_grpc_is_the_offline_report_and_every_call_is_authorised_and_audit
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        format!(
-            "[[clients]]\nname = \"county-530302\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\"]\nregions = [\"530302\"]\n\n\
-             [[clients]]\nname = \"county-530402\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\"]\nregions = [\"530402\"]\n\n\
-             [[clients]]\nname = \"monitoring\"\ntoken_blake3 = \"{}\"\nroles = [\"monitor\"]\nregions = [\"\"]\n",
-            hedui_server::token_hash(county),
-            hedui_server::token_hash(other),
-            hedui_server::token_hash(monitor)
-        ),
+        clients(&[
+            ("county-530302", county, &["verify"], "530302"),
+            ("county-530402", other, &["verify"], "530402"),
+            ("monitoring", monitor, &["monitor"], ""),
+        ]),
     )
     .unwrap();
     let mut server = start(&data, &config);
@@ -538,13 +552,12 @@ fn a_batch_killed_mid_way_resumes_and_ends_with_the_offline_reports() {
     std::fs::write(
         &config,
         format!(
-            "[limits]\nbatch_chunk_households = 3\n\n\
-             [[clients]]\nname = \"centre\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\", \"audit\", \"ingest\"]\nregions = [\"\"]\n\n\
-             [[clients]]\nname = \"county-999999\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\", \"audit\"]\nregions = [\"999999\"]\n\n\
-             [[clients]]\nname = \"monitoring\"\ntoken_blake3 = \"{}\"\nroles = [\"monitor\"]\nregions = [\"\"]\n",
-            hedui_server::token_hash(centre),
-            hedui_server::token_hash(county),
-            hedui_server::token_hash(monitor)
+            "[limits]\nbatch_chunk_households = 3\n\n{}",
+            clients(&[
+                ("centre", centre, &["verify", "audit", "ingest"], ""),
+                ("county-999999", county, &["verify", "audit"], "999999"),
+                ("monitoring", monitor, &["monitor"], ""),
+            ])
         ),
     )
     .unwrap();
@@ -917,12 +930,11 @@ fn over_tls_a_client_needs_a_certificate_of_the_configured_ca_and_its_token() {
     std::fs::write(
         p("config.toml"),
         format!(
-            "[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n\n\
-             [[clients]]\nname = \"county-530302\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\"]\nregions = [\"530302\"]\n",
+            "[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n\n{}",
             p("server.pem"),
             p("server.key"),
             p("client-ca.pem"),
-            hedui_server::token_hash(token)
+            clients(&[("county-530302", token, &["verify"], "530302")])
         ),
     )
     .unwrap();
@@ -996,31 +1008,18 @@ fn monitoring_over_grpc_is_the_offline_run_with_roles_and_scopes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data_s = data.to_str().unwrap().to_owned();
-    let mut args = vec![
-        "ingest".to_owned(),
-        "--data".into(),
-        data_s.clone(),
-        "--as-of".into(),
-        "2026-03-31".into(),
-    ];
-    for f in std::fs::read_dir(case.join("snap1")).unwrap() {
-        args.push(f.unwrap().path().to_string_lossy().into_owned());
-    }
-    ok(&hedui(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    ingest_folder(&data, "2026-03-31", &case.join("snap1"));
     let offline = std::fs::read_to_string(case.join("expected/1.jsonl")).unwrap();
 
     let (monitor, county, verifier) = ("monitor-token", "county-530402-monitor", "verify-token");
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        format!(
-            "[[clients]]\nname = \"monitoring-5303\"\ntoken_blake3 = \"{}\"\nroles = [\"monitor\"]\nregions = [\"5303\"]\n\n\
-             [[clients]]\nname = \"monitoring-530402\"\ntoken_blake3 = \"{}\"\nroles = [\"monitor\"]\nregions = [\"530402\"]\n\n\
-             [[clients]]\nname = \"case-system\"\ntoken_blake3 = \"{}\"\nroles = [\"verify\"]\nregions = [\"\"]\n",
-            hedui_server::token_hash(monitor),
-            hedui_server::token_hash(county),
-            hedui_server::token_hash(verifier)
-        ),
+        clients(&[
+            ("monitoring-5303", monitor, &["monitor"], "5303"),
+            ("monitoring-530402", county, &["monitor"], "530402"),
+            ("case-system", verifier, &["verify"], ""),
+        ]),
     )
     .unwrap();
     let mut server = start(&data, &config);
