@@ -781,8 +781,9 @@ fn a_batch_killed_mid_way_resumes_and_ends_with_the_offline_reports() {
             .unwrap();
         let mut audit = v1::audit_client::AuditClient::new(channel.clone());
         let application_id = some.trim_end_matches(".json").to_owned();
-        let e = audit
-            .replay(with_token(
+        // The batch's report replayed by reference, as `token`.
+        let by_ref = |token: &str| {
+            with_token(
                 v1::ReplayRequest {
                     report: Some(v1::replay_request::Report::BatchReport(
                         v1::BatchReportRef {
@@ -791,26 +792,12 @@ fn a_batch_killed_mid_way_resumes_and_ends_with_the_offline_reports() {
                         },
                     )),
                 },
-                county,
-            ))
-            .await
-            .unwrap_err();
+                token,
+            )
+        };
+        let e = audit.replay(by_ref(county)).await.unwrap_err();
         assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
-        let r = audit
-            .replay(with_token(
-                v1::ReplayRequest {
-                    report: Some(v1::replay_request::Report::BatchReport(
-                        v1::BatchReportRef {
-                            batch_id: batch_id.clone(),
-                            application_id: application_id.clone(),
-                        },
-                    )),
-                },
-                centre,
-            ))
-            .await
-            .unwrap()
-            .into_inner();
+        let r = audit.replay(by_ref(centre)).await.unwrap().into_inner();
         assert!(r.identical, "{:?}", r.differences);
         // One report of the batch, as a case system fetches it.
         let mut batches = v1::batches_client::BatchesClient::new(channel);
