@@ -87,7 +87,6 @@ const VALUE_LOGGING_CRATES: &[&str] = &[
 
 /// Logging to stderr, filtered by `HEDUI_LOG` (default `warn`).
 fn init_logging() {
-    use tracing_subscriber::Layer as _;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     let env = tracing_subscriber::EnvFilter::try_from_env("HEDUI_LOG")
@@ -97,13 +96,15 @@ fn init_logging() {
         let valued = VALUE_LOGGING_CRATES.iter().any(|c| t.starts_with(c));
         !(valued && *meta.level() > tracing::Level::INFO)
     });
+    // Both filters are global, not per-layer: a per-layer filter records
+    // its verdict in a thread-local that only a dispatched event clears,
+    // so a `log` record it refused (DataFusion asks whether its debug
+    // output is enabled) made it drop the next event on that thread — a
+    // batch's "batch done" never reached the log.
     tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_filter(env)
-                .with_filter(no_values),
-        )
+        .with(env)
+        .with(no_values)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .init();
 }
 

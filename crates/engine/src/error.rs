@@ -35,6 +35,9 @@ pub enum Error {
     /// The request folder lacks a table.
     #[error("{0}")]
     Requests(String),
+    /// Arrow failed building a linked view.
+    #[error("building a linked view: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
     /// Starting the async runtime failed.
     #[error("starting the query runtime: {0}")]
     Runtime(#[from] std::io::Error),

@@ -1,7 +1,8 @@
 //! From requests, snapshots and links to each household's facts.
 //!
 //! One DataFusion query per source, over **every** household of the batch
-//! at once — declared members ⋈ links ⋈ records, with the look-back
+//! at once — declared members ⋈ the source's linked view (its records
+//! joined with their links once, keyed by person), with the look-back
 //! window applied to monthly sources — so the number of queries does not
 //! depend on the number of households: a single check and a batch of a
 //! hundred thousand run the same plans. Review-band records (`possible`)
@@ -162,87 +163,90 @@ fn columns_of(source: &str) -> (&'static [&'static str], bool) {
     }
 }
 
-/// The SQL of one source over every household. Links by id (`exact`,
-/// `upgraded`: nearly all of them) are read without their explanation,
-/// the rest with it — with filter pushdown on, the Parquet reader decodes
-/// the explanation only for the rows that need it. `declared`: whether
-/// any member's valid id is nobody's in the registry (the branch that
-/// takes their records by id is left out otherwise).
+/// How [`gather_with`] reads.
+#[derive(Clone, Copy, Debug)]
+pub struct GatherOptions {
+    /// Every record's link for the report (a monitoring run names the
+    /// records behind each alert from the facts, and does not list every
+    /// link: it saves a string-laden struct per record).
+    pub with_links: bool,
+    /// Up to this many distinct persons, the queries name them literally,
+    /// so a check of a few households reads only the row groups and pages
+    /// of the linked views that hold their persons (the facts are the
+    /// same either way).
+    pub literal_persons: usize,
+}
+
+impl Default for GatherOptions {
+    fn default() -> Self {
+        GatherOptions {
+            with_links: true,
+            literal_persons: 256,
+        }
+    }
+}
+
+/// The SQL of one source over every household: members ⋈ the source's
+/// linked view (see [`crate::view`]), a registered member by the person
+/// the links place records on, a member whom the registry does not know
+/// by the id unlinked records carried (method `declared`). Without
+/// `with_links`, what the records carried (id and name) and the matcher's
+/// explanations are not read at all.
 /// `bounds`: the earliest window start and the latest window end over
 /// every member (days since the epoch), added as literal bounds on a
 /// monthly source's period, so its scan filters rows while decoding
-/// (each member's own window still applies in the join).
+/// (each member's own window still applies in the join). `persons`: the
+/// members' persons, named literally when they are few.
 fn source_query(
     source: &str,
-    declared: bool,
     with_links: bool,
     bounds: Option<(i32, i32)>,
+    persons: Option<&[&str]>,
 ) -> String {
+    use crate::view::{BY_PERSON, COUNTED, EXPLANATION, METHOD, PERSON, SCORE};
     let (cols, monthly) = columns_of(source);
-    let extra: String = cols.iter().map(|c| format!(", r.\"{c}\"")).collect();
-    // Without links, what the records carried (id and name) and the
-    // matcher's explanations are not read at all.
-    let carried = if with_links {
-        "r.id_raw, r.name_raw"
+    let extra: String = cols.iter().map(|c| format!(", v.\"{c}\"")).collect();
+    let (carried, explanation) = if with_links {
+        (
+            "v.id_raw, v.name_raw".to_owned(),
+            format!("CASE WHEN m.in_registry THEN v.{EXPLANATION} ELSE '{{}}' END"),
+        )
     } else {
-        "CAST(NULL AS VARCHAR) AS id_raw, CAST(NULL AS VARCHAR) AS name_raw"
+        (
+            "CAST(NULL AS VARCHAR) AS id_raw, CAST(NULL AS VARCHAR) AS name_raw".to_owned(),
+            "CAST(NULL AS VARCHAR)".to_owned(),
+        )
     };
-    let window = |m: &str| {
-        if !monthly {
-            return String::new();
+    let mut filter = String::new();
+    if monthly {
+        filter.push_str(" AND v.\"period\" >= m.window_from AND v.\"period\" < m.window_end");
+        if let Some((from, end)) = bounds {
+            filter.push_str(&format!(
+                " AND v.\"period\" >= DATE '{}' AND v.\"period\" < DATE '{}'",
+                crate::cols::day(from),
+                crate::cols::day(end)
+            ));
         }
-        let literal = bounds
-            .map(|(from, end)| {
-                format!(
-                    " AND r.\"period\" >= DATE '{}' AND r.\"period\" < DATE '{}'",
-                    crate::cols::day(from),
-                    crate::cols::day(end)
-                )
-            })
-            .unwrap_or_default();
-        format!(" AND r.\"period\" >= {m}.window_from AND r.\"period\" < {m}.window_end{literal}")
-    };
-    let links = if with_links {
-        format!(
-            "SELECT m.member_idx, m.window_from, m.window_end, l.record_id, l.method, l.counted, \
-                  l.match_probability AS score, CAST(NULL AS VARCHAR) AS explanation \
-           FROM members m JOIN \"l_{source}\" l ON l.person_id = m.person_id \
-           WHERE m.in_registry AND l.method IN ('exact', 'upgraded') \
-           UNION ALL \
-           SELECT m.member_idx, m.window_from, m.window_end, l.record_id, l.method, l.counted, \
-                  l.match_probability AS score, l.explanation \
-           FROM members m JOIN \"l_{source}\" l ON l.person_id = m.person_id \
-           WHERE m.in_registry AND l.method NOT IN ('exact', 'upgraded')"
-        )
-    } else {
-        format!(
-            "SELECT m.member_idx, m.window_from, m.window_end, l.record_id, l.method, l.counted, \
-                  l.match_probability AS score, CAST(NULL AS VARCHAR) AS explanation \
-           FROM members m JOIN \"l_{source}\" l ON l.person_id = m.person_id \
-           WHERE m.in_registry"
-        )
-    };
-    let linked = format!(
-        "WITH lk AS ({links}) \
-         SELECT lk.member_idx, lk.method, lk.counted, lk.score, lk.explanation, \
-                r.record_id, {carried}{extra} \
-         FROM lk JOIN \"s_{source}\" r ON r.record_id = lk.record_id \
-         WHERE true{}",
-        window("lk")
-    );
-    if !declared {
-        return linked;
+    }
+    if let Some([]) = persons {
+        // No member: nothing to read.
+        filter.push_str(" AND false");
+    } else if let Some(p) = persons {
+        let list: Vec<String> = p
+            .iter()
+            .map(|id| format!("'{}'", id.replace('\'', "''")))
+            .collect();
+        filter.push_str(&format!(" AND v.{PERSON} IN ({})", list.join(", ")));
     }
     format!(
-        "{linked} \
-         UNION ALL \
-         SELECT m.member_idx, 'declared' AS method, true AS counted, CAST(1.0 AS DOUBLE) AS score, \
-                '{{}}' AS explanation, r.record_id, {carried}{extra} \
-         FROM members m \
-         JOIN \"s_{source}\" r ON r.id_number = m.person_id \
-         JOIN \"l_{source}\" l ON l.record_id = r.record_id \
-         WHERE NOT m.in_registry AND l.method = 'unlinked'{}",
-        window("m")
+        "SELECT m.member_idx, \
+                CASE WHEN m.in_registry THEN v.{METHOD} ELSE 'declared' END AS method, \
+                CASE WHEN m.in_registry THEN v.{COUNTED} ELSE true END AS counted, \
+                CASE WHEN m.in_registry THEN v.{SCORE} ELSE CAST(1.0 AS DOUBLE) END AS score, \
+                {explanation} AS explanation, v.record_id, {carried}{extra} \
+         FROM members m JOIN \"v_{source}\" v \
+           ON v.{PERSON} = m.person_id AND v.{BY_PERSON} = m.in_registry \
+         WHERE true{filter}"
     )
 }
 
@@ -665,20 +669,27 @@ pub async fn gather(
     snapshots: &BTreeMap<String, SnapshotMeta>,
     linker: &Linker,
 ) -> Result<Gathered> {
-    gather_with(store, requests, policies, snapshots, linker, true).await
+    gather_with(
+        store,
+        requests,
+        policies,
+        snapshots,
+        linker,
+        GatherOptions::default(),
+    )
+    .await
 }
 
-/// As [`gather`]; without `with_links` the households' facts only (a
-/// monitoring run names the records behind each alert from the facts, and
-/// does not list every link: it saves a string-laden struct per record).
+/// As [`gather`], as `options` say.
 pub async fn gather_with(
     store: &Store,
     requests: &RequestSet,
     policies: &PolicySet,
     snapshots: &BTreeMap<String, SnapshotMeta>,
     linker: &Linker,
-    with_links: bool,
+    options: GatherOptions,
 ) -> Result<Gathered> {
+    let with_links = options.with_links;
     let mut timings = Timings::default();
     let reqs = &requests.requests;
     // The look-back of each request's policy; a request without a policy
@@ -737,16 +748,29 @@ pub async fn gather_with(
     // `VARCHAR` in the SQL is Utf8 too, the type of the canonical schema.
     config.options_mut().sql_parser.map_string_types_to_utf8view = false;
     let ctx = SessionContext::new_with_config(config);
-    let declared = placed.iter().flatten().any(|p| !p.in_registry);
+    let mut persons: Vec<&str> = placed
+        .iter()
+        .flatten()
+        .map(|p| p.person_id.as_str())
+        .collect();
+    persons.sort_unstable();
+    persons.dedup();
+    let persons = (persons.len() <= options.literal_persons).then_some(persons);
     ctx.register_batch("members", batch)
         .map_err(df("members"))?;
     for (source, meta) in snapshots {
-        let rows = meta.path.join(ROWS_FILE);
-        register(&ctx, &format!("s_{source}"), &rows).await?;
-        if source != "hukou" {
-            let path = store.links_path(&meta.id, &linker.key)?;
-            register(&ctx, &format!("l_{source}"), &path).await?;
+        if source == "hukou" {
+            register(&ctx, "s_hukou", &meta.path.join(ROWS_FILE)).await?;
+            continue;
         }
+        let path = store.view_path(&meta.id, &linker.key)?;
+        if !path.is_file() {
+            return Err(crate::Error::Missing(format!(
+                "{source} snapshot {} has no linked view under {}: link it first",
+                meta.id, linker.key
+            )));
+        }
+        register(&ctx, &format!("v_{source}"), &path).await?;
     }
 
     // hukou: the registry itself, by id.
@@ -818,7 +842,12 @@ pub async fn gather_with(
     for source in snapshots.keys().filter(|s| *s != "hukou") {
         let t = Instant::now();
         let out = ctx
-            .sql(&source_query(source, declared, with_links, bounds))
+            .sql(&source_query(
+                source,
+                with_links,
+                bounds,
+                persons.as_deref(),
+            ))
             .await
             .map_err(df(source.as_str()))?
             .collect()

@@ -11,10 +11,12 @@
 //!   source; on or before a date; or exactly those a report names);
 //! - [`link`] builds the person registry from hukou, trains (once per
 //!   registry and settings) or loads the matcher, and links each department
-//!   snapshot's records, storing the links with the snapshot;
+//!   snapshot's records, storing the links with the snapshot, and
+//!   [`view`] joins each snapshot's records with their links once, keyed
+//!   by person (the index a check reads);
 //! - [`requests`] reads check requests into [`Request`]s;
 //! - [`gather()`] runs one query per source over every household at once —
-//!   members ⋈ links ⋈ records — and assembles each household's facts,
+//!   members ⋈ linked views — and assembles each household's facts,
 //!   with every record used and every possible match.
 //!
 //! Invariants: the number of queries does not depend on the number of
@@ -29,15 +31,19 @@ pub mod gather;
 pub mod link;
 pub mod requests;
 pub mod select;
+pub mod view;
 
 pub use error::{Error, Result};
-pub use gather::{CheckFacts, Evidence, Gathered, LinkedRecord, Timings, gather, gather_with};
+pub use gather::{
+    CheckFacts, Evidence, GatherOptions, Gathered, LinkedRecord, Timings, gather, gather_with,
+};
 pub use link::{Linker, ensure_links, load_model, prepare};
 pub use requests::{
     DeclaredMember, Enrolled, Rejected, Request, RequestSet, Roster, load_requests, load_roster,
     load_roster_tables, roster_from_normalised,
 };
 pub use select::{Selection, select};
+pub use view::{build_view, ensure_views};
 
 /// The engine's version, recorded in every report.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

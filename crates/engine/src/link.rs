@@ -181,7 +181,8 @@ pub fn prepare(
 pub type Linked = BTreeMap<String, usize>;
 
 /// Links every chosen department snapshot that has no links under the
-/// linker's key yet, and stores them.
+/// linker's key yet, and stores them; then builds the linked view of each
+/// that has none (see [`crate::view`]).
 pub fn ensure_links(
     store: &Store,
     linker: &Linker,
@@ -213,5 +214,6 @@ pub fn ensure_links(
         }
         done.insert(meta.source.clone(), records.len());
     }
+    crate::view::ensure_views(store, &linker.key, snapshots)?;
     Ok(done)
 }

@@ -457,6 +457,7 @@ pub fn truth_linker(
         )?;
         store.put_links(&meta.id, "truth", &[batch])?;
     }
+    hedui_engine::ensure_views(store, "truth", snapshots)?;
     Ok(linker)
 }
 

@@ -171,7 +171,10 @@ pub fn compute(
         policies,
         snapshots,
         linker,
-        false,
+        hedui_engine::GatherOptions {
+            with_links: false,
+            ..Default::default()
+        },
     ))?;
     let gather_time = t.elapsed();
     let engine_timings = gathered.timings.clone();

@@ -10,7 +10,13 @@
 //! none, and two writers of the same key (deterministic producers write the
 //! same bytes) do not disturb each other.
 //!
-//! Layout: `links/<snapshot id>/<key>.parquet`, `artifacts/<kind>/<key>`.
+//! Beside a snapshot's links is its **linked view** under the same key:
+//! each record with the link that places it, keyed by the person it
+//! belongs to — the per-person index a check reads (see
+//! [`Store::view_writer`]).
+//!
+//! Layout: `links/<snapshot id>/<key>.parquet`,
+//! `links/<snapshot id>/<key>.view.parquet`, `artifacts/<kind>/<key>`.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -19,7 +25,7 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -30,6 +36,12 @@ use crate::store::{Store, TMP_DIR};
 pub const LINKS_DIR: &str = "links";
 /// Directory of other artifacts.
 pub const ARTIFACTS_DIR: &str = "artifacts";
+/// Rows per row group of a linked view: small enough that a lookup of one
+/// household's persons reads a few row groups of each source.
+pub const VIEW_ROW_GROUP_ROWS: usize = 32 * 1024;
+/// Rows per data page of a linked view (the page index prunes within a
+/// row group).
+const VIEW_PAGE_ROWS: usize = 2 * 1024;
 
 fn check_key(key: &str) -> Result<()> {
     let ok = !key.is_empty()
@@ -111,16 +123,64 @@ impl Store {
         key: &str,
         schema: arrow::datatypes::SchemaRef,
     ) -> Result<LinksWriter<'_>> {
-        let dest = self.links_path(snapshot, key)?;
-        // Held shared while the file sits in tmp/, so that a sweep (which
-        // takes the lock exclusively) never removes it half-written.
-        let guard = self.lock.shared()?;
-        let tmp = self.tmp_path("links.parquet");
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .set_created_by("hedui".into())
             .build();
+        self.derived_writer(self.links_path(snapshot, key)?, schema, props)
+    }
+
+    /// Where the linked view of a snapshot under `key` is (whether or not
+    /// it exists).
+    pub fn view_path(&self, snapshot: &SnapshotId, key: &str) -> Result<PathBuf> {
+        check_key(key)?;
+        Ok(self
+            .root()
+            .join(LINKS_DIR)
+            .join(snapshot.as_str())
+            .join(format!("{key}.view.parquet")))
+    }
+
+    /// Whether the linked view of a snapshot under `key` exists.
+    pub fn has_view(&self, snapshot: &SnapshotId, key: &str) -> Result<bool> {
+        Ok(self.view_path(snapshot, key)?.is_file())
+    }
+
+    /// Starts writing the linked view of a snapshot under `key`, as
+    /// [`Store::links_writer`] does the links. Its rows are written in
+    /// runs sorted by person; small row groups and pages with statistics
+    /// let a reader of a few persons skip the rest of the file.
+    pub fn view_writer(
+        &self,
+        snapshot: &SnapshotId,
+        key: &str,
+        schema: arrow::datatypes::SchemaRef,
+    ) -> Result<LinksWriter<'_>> {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_max_row_group_row_count(Some(VIEW_ROW_GROUP_ROWS))
+            .set_data_page_row_count_limit(VIEW_PAGE_ROWS)
+            .set_created_by("hedui".into())
+            .build();
+        self.derived_writer(self.view_path(snapshot, key)?, schema, props)
+    }
+
+    fn derived_writer(
+        &self,
+        dest: PathBuf,
+        schema: arrow::datatypes::SchemaRef,
+        props: WriterProperties,
+    ) -> Result<LinksWriter<'_>> {
+        // Held shared while the file sits in tmp/, so that a sweep (which
+        // takes the lock exclusively) never removes it half-written.
+        let guard = self.lock.shared()?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = self.tmp_path(&name);
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let writer = match ArrowWriter::try_new(file, schema, Some(props)) {
             Ok(w) => w,
             Err(e) => {
@@ -135,6 +195,21 @@ impl Store {
             dest,
             _guard: guard,
         })
+    }
+
+    /// The links of a snapshot under `key`, one batch at a time, with only
+    /// the named columns (`None` for all); `None` if there are none.
+    pub fn links_reader(
+        &self,
+        snapshot: &SnapshotId,
+        key: &str,
+        columns: Option<&[&str]>,
+    ) -> Result<Option<crate::store::BatchReader>> {
+        let path = self.links_path(snapshot, key)?;
+        if !path.is_file() {
+            return Ok(None);
+        }
+        crate::store::batch_reader(path, columns).map(Some)
     }
 
     /// Reads the links of a snapshot under `key`, if they exist.

@@ -123,13 +123,13 @@ mod store;
 
 pub use audit::{AUDIT_HEAD_FILE, AUDIT_KEY_FILE, AuditCheck, AuditEntry, AuditEvent, GENESIS};
 pub use catalog::{CATALOG_SCHEMA_VERSION, MIGRATIONS, SnapshotMeta};
-pub use derived::{ARTIFACTS_DIR, LINKS_DIR, LinksWriter};
+pub use derived::{ARTIFACTS_DIR, LINKS_DIR, LinksWriter, VIEW_ROW_GROUP_ROWS};
 pub use error::{Error, Result};
 pub use id::{MIN_PREFIX_LEN, SNAPSHOT_ID_LEN, SnapshotId};
 pub use input::SnapshotInput;
 pub use manifest::{ColumnInfo, ContentHash, FileInfo, MANIFEST_FORMAT, Manifest};
 pub use monitor::{MonitorRun, RunRecord, StoredAlert};
 pub use store::{
-    CATALOG_FILE, Committed, DEFAULT_DATA_DIR, FailMode, FailPoint, MANIFEST_FILE, QUARANTINE_FILE,
-    ROW_GROUP_ROWS, ROWS_FILE, SNAPSHOTS_DIR, Store, SweepReport, TMP_DIR,
+    BatchReader, CATALOG_FILE, Committed, DEFAULT_DATA_DIR, FailMode, FailPoint, MANIFEST_FILE,
+    QUARANTINE_FILE, ROW_GROUP_ROWS, ROWS_FILE, SNAPSHOTS_DIR, Store, SweepReport, TMP_DIR,
 };

@@ -182,6 +182,33 @@ impl Drop for TmpDir {
     }
 }
 
+/// Batches of a stored Parquet file, read one at a time.
+pub type BatchReader = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
+
+/// Reads `path` one batch at a time, with only the named columns (those
+/// the file has, in its column order; `None` for all).
+pub(crate) fn batch_reader(path: PathBuf, columns: Option<&[&str]>) -> Result<BatchReader> {
+    let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| Error::parquet(&path, e))?
+        .with_batch_size(READ_BATCH_ROWS);
+    let builder = match columns {
+        None => builder,
+        Some(names) => {
+            let schema = builder.parquet_schema();
+            let leaves: Vec<usize> = (0..schema.num_columns())
+                .filter(|i| names.contains(&schema.column(*i).name()))
+                .collect();
+            let mask = parquet::arrow::ProjectionMask::leaves(schema, leaves);
+            builder.with_projection(mask)
+        }
+    };
+    let reader = builder.build().map_err(|e| Error::parquet(&path, e))?;
+    Ok(Box::new(reader.map(move |b| {
+        b.map_err(|e| Error::parquet(&path, e.into()))
+    })))
+}
+
 /// The Parquet settings of every snapshot file: zstd, page statistics,
 /// 128 Ki-row row groups, bloom filters on the key columns, the sort order
 /// recorded.
@@ -738,29 +765,17 @@ impl Store {
     /// batch at a time, with only the named columns (those the snapshot
     /// has, in its column order; `None` for all): a reader of one
     /// purpose never holds a 30-million-row extract whole.
-    pub fn rows_reader(
-        &self,
-        id: &SnapshotId,
-        columns: Option<&[&str]>,
-    ) -> Result<impl Iterator<Item = Result<RecordBatch>> + Send + use<>> {
+    pub fn rows_reader(&self, id: &SnapshotId, columns: Option<&[&str]>) -> Result<BatchReader> {
+        batch_reader(self.snapshot_dir(id)?.join(ROWS_FILE), columns)
+    }
+
+    /// The Arrow schema of a committed snapshot's rows.
+    pub fn rows_schema(&self, id: &SnapshotId) -> Result<SchemaRef> {
         let path = self.snapshot_dir(id)?.join(ROWS_FILE);
         let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| Error::parquet(&path, e))?
-            .with_batch_size(READ_BATCH_ROWS);
-        let builder = match columns {
-            None => builder,
-            Some(names) => {
-                let schema = builder.parquet_schema();
-                let leaves: Vec<usize> = (0..schema.num_columns())
-                    .filter(|i| names.contains(&schema.column(*i).name()))
-                    .collect();
-                let mask = parquet::arrow::ProjectionMask::leaves(schema, leaves);
-                builder.with_projection(mask)
-            }
-        };
-        let reader = builder.build().map_err(|e| Error::parquet(&path, e))?;
-        Ok(reader.map(move |b| b.map_err(|e| Error::parquet(&path, e.into()))))
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(&path, e))?;
+        Ok(builder.schema().clone())
     }
 
     /// The quarantined rows of a committed snapshot, in canonical order.
