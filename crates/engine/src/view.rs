@@ -69,15 +69,20 @@ pub fn ensure_views(
     key: &str,
     snapshots: &BTreeMap<String, SnapshotMeta>,
 ) -> Result<usize> {
-    let mut built = 0;
+    let mut wanted = Vec::new();
     for meta in snapshots.values() {
-        if meta.source == "hukou" || store.has_view(&meta.id, key)? {
-            continue;
+        if meta.source != "hukou" && !store.has_view(&meta.id, key)? {
+            wanted.push(meta);
         }
-        build_view(store, meta, key)?;
-        built += 1;
     }
-    Ok(built)
+    // One source per core: each view is read, joined and written on one
+    // thread, and the largest (social insurance) takes the longest.
+    wanted.sort_by_key(|m| std::cmp::Reverse(m.rows));
+    wanted
+        .par_iter()
+        .map(|meta| build_view(store, meta, key))
+        .collect::<Result<Vec<()>>>()?;
+    Ok(wanted.len())
 }
 
 fn missing(meta: &SnapshotMeta, key: &str, what: String) -> Error {
@@ -185,6 +190,37 @@ fn view_schema(rows: &Schema) -> Result<SchemaRef> {
     Ok(Arc::new(Schema::new(fields)))
 }
 
+fn by_id(method: &str) -> bool {
+    method == "exact" || method == "upgraded"
+}
+
+/// A links batch whose explanations of links by id are null.
+fn compact_explanations(b: &RecordBatch, meta: &SnapshotMeta) -> Result<RecordBatch> {
+    let (method, expl) = (
+        string_column(b, "method", meta)?,
+        string_column(b, "explanation", meta)?,
+    );
+    let kept: StringArray = (0..b.num_rows())
+        .map(|i| (!by_id(method.value(i)) && expl.is_valid(i)).then(|| expl.value(i)))
+        .collect();
+    let at = b.schema().index_of("explanation")?;
+    let mut cols = b.columns().to_vec();
+    cols[at] = Arc::new(kept);
+    let fields: Vec<Field> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            if f.name() == "explanation" {
+                f.as_ref().clone().with_nullable(true)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
+}
+
 /// The link columns of one batch of rows, aligned with it.
 struct Aligned {
     person: StringArray,
@@ -248,14 +284,6 @@ fn view_batch(
     emits: &[Emit<'_>],
 ) -> Result<RecordBatch> {
     let idx = UInt32Array::from_iter_values(emits.iter().map(|e| e.row));
-    let by_id = |m: &str| m == "exact" || m == "upgraded";
-    let explanation: StringArray = emits
-        .iter()
-        .map(|e| {
-            let i = e.row as usize;
-            (!by_id(a.method.value(i)) && a.explanation.is_valid(i)).then(|| a.explanation.value(i))
-        })
-        .collect();
     let mut cols: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(
             emits.iter().map(|e| e.person),
@@ -266,7 +294,7 @@ fn view_batch(
         take(&a.method, &idx, None)?,
         take(&a.counted, &idx, None)?,
         take(&a.score, &idx, None)?,
-        Arc::new(explanation),
+        take(&a.explanation, &idx, None)?,
     ];
     for c in rows.columns() {
         cols.push(take(c, &idx, None)?);
@@ -277,10 +305,13 @@ fn view_batch(
 /// Builds and stores the view of one department snapshot from its rows
 /// and its links under `key` (see the module docs).
 pub fn build_view(store: &Store, meta: &SnapshotMeta, key: &str) -> Result<()> {
+    // Explanations kept only for links other than by id, as each batch
+    // is read: the rest are most of a large source's links' bytes.
     let links: Vec<RecordBatch> = store
         .links_reader(&meta.id, key, Some(&LINK_COLUMNS))?
         .ok_or_else(|| missing(meta, key, "not stored".into()))?
-        .collect::<hedui_store::Result<_>>()?;
+        .map(|b| compact_explanations(&b?, meta))
+        .collect::<Result<_>>()?;
     let row_link = pair_rows_with_links(store, meta, key, &links)?;
     let schema = view_schema(store.rows_schema(&meta.id)?.as_ref())?;
     let mut writer: LinksWriter<'_> = store.view_writer(&meta.id, key, schema.clone())?;
