@@ -18,6 +18,8 @@
 //!     cargo bench -p hedui-benches --bench load
 //! ```
 //!
+//! `HEDUI_LOAD_BATCH=0` runs the per-applicant loops only.
+//!
 //! Defaults: 100,000 persons, 1,000 requests. Figures go to
 //! `benches/README.md` with the command and the machine.
 
@@ -110,6 +112,8 @@ fn main() -> anyhow::Result<()> {
     let seconds = common::env("HEDUI_LOAD_SECONDS", 20) as u64;
     let clients = common::env("HEDUI_LOAD_CLIENTS", 4);
     let rate = common::env("HEDUI_LOAD_RATE", 200);
+    // 0: only the per-applicant loops (the batches take minutes at 1M).
+    let with_batch = common::env("HEDUI_LOAD_BATCH", 1) != 0;
     let requests = city.city.join("requests");
     let hs = households(&requests)?;
     anyhow::ensure!(!hs.is_empty(), "the city has no requests");
@@ -122,25 +126,30 @@ fn main() -> anyhow::Result<()> {
 
     // Offline, the same batch through the library.
     let policies = hedui::check::policies(None)?;
-    let t = Instant::now();
-    let (set, snaps) = hedui::check::load_and_store_requests(&city.store, &requests)?;
-    let writer = hedui::reports::ReportWriter::create(&city.dir.join("load-offline"))?;
-    hedui::check::run_checks_each(
-        &city.store,
-        &set,
-        &snaps,
-        &Selection::Newest,
-        None,
-        &policies,
-        None,
-        &|_, o| writer.write(&o),
-    )?;
-    writer.finish()?;
-    let offline = t.elapsed().as_secs_f64();
-    println!(
-        "offline   {} households through the library: {offline:.2} s",
-        set.requests.len() + set.rejected.len()
-    );
+    let offline = if with_batch {
+        let t = Instant::now();
+        let (set, snaps) = hedui::check::load_and_store_requests(&city.store, &requests)?;
+        let writer = hedui::reports::ReportWriter::create(&city.dir.join("load-offline"))?;
+        hedui::check::run_checks_each(
+            &city.store,
+            &set,
+            &snaps,
+            &Selection::Newest,
+            None,
+            &policies,
+            None,
+            &|_, o| writer.write(&o),
+        )?;
+        writer.finish()?;
+        let offline = t.elapsed().as_secs_f64();
+        println!(
+            "offline   {} households through the library: {offline:.2} s",
+            set.requests.len() + set.rejected.len()
+        );
+        offline
+    } else {
+        0.0
+    };
 
     let limits = Limits::default();
     let state = Arc::new(State::new(
@@ -243,6 +252,11 @@ fn main() -> anyhow::Result<()> {
         }
 
         // 3. The batch over gRPC.
+        if !with_batch {
+            let _ = stop.send(());
+            server.await??;
+            return anyhow::Ok(());
+        }
         let read = |stem: &str| -> anyhow::Result<Vec<u8>> {
             let (schema, batches) =
                 hedui_sources::read_file(&hedui::check::find(&requests, stem)?)?;

@@ -232,11 +232,7 @@ fn source_query(
         // No member: nothing to read.
         filter.push_str(" AND false");
     } else if let Some(p) = persons {
-        let list: Vec<String> = p
-            .iter()
-            .map(|id| format!("'{}'", id.replace('\'', "''")))
-            .collect();
-        filter.push_str(&format!(" AND v.{PERSON} IN ({})", list.join(", ")));
+        filter.push_str(&format!(" AND v.{PERSON} IN ({})", quoted(p)));
     }
     format!(
         "SELECT m.member_idx, \
@@ -250,9 +246,29 @@ fn source_query(
     )
 }
 
-const HUKOU_QUERY: &str = "SELECT m.member_idx, r.record_id, r.name_raw, r.status, r.status_date, \
-     r.hukou_kind, r.birth_date, r.gender, r.id_raw \
-     FROM members m JOIN s_hukou r ON r.id_number = m.person_id";
+/// The hukou registry's rows of the members, by id; with `persons`, the
+/// members' persons named literally (as in [`source_query`]).
+fn hukou_query(persons: Option<&[&str]>) -> String {
+    let filter = match persons {
+        Some([]) => " WHERE false".to_owned(),
+        Some(p) => format!(" WHERE r.id_number IN ({})", quoted(p)),
+        None => String::new(),
+    };
+    format!(
+        "SELECT m.member_idx, r.record_id, r.name_raw, r.status, r.status_date, \
+         r.hukou_kind, r.birth_date, r.gender, r.id_raw \
+         FROM members m JOIN s_hukou r ON r.id_number = m.person_id{filter}"
+    )
+}
+
+/// SQL string literals of `values`, comma-separated.
+fn quoted(values: &[&str]) -> String {
+    values
+        .iter()
+        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Where a declared member was placed.
 struct Placed {
@@ -747,7 +763,7 @@ pub async fn gather_with(
     config.options_mut().execution.parquet.reorder_filters = true;
     // `VARCHAR` in the SQL is Utf8 too, the type of the canonical schema.
     config.options_mut().sql_parser.map_string_types_to_utf8view = false;
-    let ctx = SessionContext::new_with_config(config);
+    let ctx = SessionContext::new_with_config_rt(config, shared_runtime()?);
     let mut persons: Vec<&str> = placed
         .iter()
         .flatten()
@@ -776,7 +792,7 @@ pub async fn gather_with(
     // hukou: the registry itself, by id.
     let t = Instant::now();
     let hukou = ctx
-        .sql(HUKOU_QUERY)
+        .sql(&hukou_query(persons.as_deref()))
         .await
         .map_err(df("hukou"))?
         .collect()
@@ -915,6 +931,28 @@ fn app_id(h: &std::result::Result<CheckFacts, Rejected>) -> &str {
         Ok(c) => &c.request.application_id,
         Err(r) => &r.application_id,
     }
+}
+
+/// Bytes of Parquet footers and page indexes kept between checks.
+const METADATA_CACHE_BYTES: usize = 512 << 20;
+
+/// One DataFusion runtime for the process: its cache of Parquet footers
+/// and page indexes outlives each check's session, so a per-applicant
+/// check does not read the metadata of every snapshot and view again.
+/// Stored files never change under a path (snapshots are content
+/// addressed; links and views are published whole, by rename), and the
+/// cache keys each entry by the file's size and modification time too.
+fn shared_runtime() -> Result<Arc<datafusion::execution::runtime_env::RuntimeEnv>> {
+    use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+    static RUNTIME: std::sync::OnceLock<Arc<RuntimeEnv>> = std::sync::OnceLock::new();
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(Arc::clone(rt));
+    }
+    let rt = RuntimeEnvBuilder::new()
+        .with_metadata_cache_limit(METADATA_CACHE_BYTES)
+        .build_arc()
+        .map_err(df("the query runtime"))?;
+    Ok(Arc::clone(RUNTIME.get_or_init(|| rt)))
 }
 
 async fn register(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
