@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
         None,
         &policies,
         None,
-        &|_, o| writer.write(&o),
+        &|_, o, json| writer.write_json(&o, &json),
     )?;
     let summary = writer.finish()?;
     let t_check = t.elapsed();

@@ -138,7 +138,7 @@ fn main() -> anyhow::Result<()> {
             None,
             &policies,
             None,
-            &|_, o| writer.write(&o),
+            &|_, o, json| writer.write_json(&o, &json),
         )?;
         writer.finish()?;
         let offline = t.elapsed().as_secs_f64();

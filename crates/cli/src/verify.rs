@@ -118,8 +118,8 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
         None,
         &policies,
         None,
-        &|_, o| {
-            writer.write(&o)?;
+        &|_, o, json| {
+            writer.write_json(&o, &json)?;
             pb.inc(1);
             Ok(())
         },

@@ -319,6 +319,24 @@ fn link(mut l: LinkEntry) -> LinkEntry {
 /// links and inputs give the same canonical bytes and the same
 /// `report_hash`, whatever order the records came in.
 pub fn build(findings: &Findings, links: Vec<LinkEntry>, inputs: &ReportInputs) -> Report {
+    let mut report = unsealed(findings, links, inputs);
+    report.seal();
+    report
+}
+
+/// As [`build`], with the report's canonical JSON, from one
+/// serialisation ([`Report::seal_to_json`]).
+pub fn build_sealed(
+    findings: &Findings,
+    links: Vec<LinkEntry>,
+    inputs: &ReportInputs,
+) -> (Report, String) {
+    let mut report = unsealed(findings, links, inputs);
+    let json = report.seal_to_json();
+    (report, json)
+}
+
+fn unsealed(findings: &Findings, links: Vec<LinkEntry>, inputs: &ReportInputs) -> Report {
     let f = findings;
     let (asset_report, asset_explain) = asset_tests(f);
 
@@ -379,7 +397,7 @@ pub fn build(findings: &Findings, links: Vec<LinkEntry>, inputs: &ReportInputs) 
         .find_map(|m| m.income.as_ref())
         .map(|i| trace(&i.trace));
 
-    let mut report = Report {
+    Report {
         application_id: f.application_id.clone(),
         region_code: f.region_code.clone(),
         applied_on: f.applied_on,
@@ -435,7 +453,5 @@ pub fn build(findings: &Findings, links: Vec<LinkEntry>, inputs: &ReportInputs) 
             single_person: single_explain,
         },
         report_hash: String::new(),
-    };
-    report.seal();
-    report
+    }
 }

@@ -110,7 +110,7 @@ pub mod labels;
 mod outcome;
 mod report;
 
-pub use build::{NOTICE_EN, NOTICE_ZH, build};
+pub use build::{NOTICE_EN, NOTICE_ZH, build, build_sealed};
 pub use canonical::{canonical_json, canonical_value_json, content_hash, verify_hash};
 pub use canonical_ser::{CanonicalError, to_canonical};
 pub use diff::{Difference, diff};

@@ -102,6 +102,27 @@ impl Outcome {
         }
     }
 
+    /// As [`Outcome::of_check`], with the outcome's canonical JSON
+    /// (what [`Outcome::to_json`] gives), serialised once.
+    pub fn of_check_json(
+        application_id: &str,
+        result: &hedui_policy::Result<Findings>,
+        links: Vec<LinkEntry>,
+        inputs: &ReportInputs,
+    ) -> (Outcome, String) {
+        match result {
+            Ok(findings) => {
+                let (report, json) = crate::build::build_sealed(findings, links, inputs);
+                (Outcome::Report(Box::new(report)), json)
+            }
+            Err(e) => {
+                let e = ErrorReport::from_policy_error(application_id, e);
+                let json = e.to_json();
+                (Outcome::Error(e), json)
+            }
+        }
+    }
+
     /// The application's id.
     pub fn application_id(&self) -> &str {
         match self {

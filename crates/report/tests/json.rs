@@ -554,3 +554,14 @@ fn the_files_a_batch_writes_read_back() {
     }
     assert!(matches!(outcomes[1], Outcome::Error(ref e) if e.code == "missing_hukou_kind"));
 }
+
+#[test]
+fn one_serialisation_gives_the_sealed_bytes_and_hash() {
+    for h in [dibao_household(), assets_household(), empty_household()] {
+        let sealed = report_of(&h);
+        let (report, json) = hedui_report::build_sealed(&check(&h), links_for(&h), &inputs());
+        assert_eq!(report, sealed);
+        assert_eq!(json, canonical_json(&sealed));
+        assert!(verify_hash(&json).unwrap());
+    }
+}

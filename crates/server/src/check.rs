@@ -231,8 +231,9 @@ pub fn run_checks_each(
 }
 
 /// Where outcomes go as they are built: called from worker threads with
-/// the outcome's position in application order.
-pub type Sink<'a> = dyn Fn(usize, Outcome) -> Result<()> + Sync + 'a;
+/// the outcome's position in application order and its canonical JSON
+/// (the bytes of `<application_id>.json`, serialised once with its hash).
+pub type Sink<'a> = dyn Fn(usize, Outcome, String) -> Result<()> + Sync + 'a;
 
 /// Runs `each` with a sink that gathers the outcomes, and returns them in
 /// application order.
@@ -240,7 +241,7 @@ fn collect(
     each: impl FnOnce(&Sink<'_>) -> Result<CheckTimings>,
 ) -> Result<(Vec<Outcome>, CheckTimings)> {
     let got = std::sync::Mutex::new(Vec::new());
-    let timings = each(&|k, o| {
+    let timings = each(&|k, o, _| {
         got.lock().unwrap_or_else(|p| p.into_inner()).push((k, o));
         Ok(())
     })?;
@@ -330,8 +331,12 @@ pub fn check_linked_each(
         .into_par_iter()
         .enumerate()
         .try_for_each(|(k, h)| {
-            let outcome = match h {
-                Err(r) => Outcome::Error(error_report(&r.application_id, &r.code, &r.message)),
+            let (outcome, json) = match h {
+                Err(r) => {
+                    let e = error_report(&r.application_id, &r.code, &r.message);
+                    let json = e.to_json();
+                    (Outcome::Error(e), json)
+                }
                 Ok(c) => {
                     let findings = match pinned {
                         Some(v) => hedui_policy::evaluate(&c.household, v),
@@ -350,11 +355,11 @@ pub fn check_linked_each(
                             evidence: l.evidence.into_value(),
                         })
                         .collect();
-                    Outcome::of_check(&c.request.application_id, &findings, links, &inputs)
+                    Outcome::of_check_json(&c.request.application_id, &findings, links, &inputs)
                 }
             };
             let ts = Instant::now();
-            let r = sink(k, outcome);
+            let r = sink(k, outcome, json);
             sinking.fetch_add(
                 u64::try_from(ts.elapsed().as_nanos()).unwrap_or(u64::MAX),
                 std::sync::atomic::Ordering::Relaxed,

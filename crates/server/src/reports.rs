@@ -38,10 +38,15 @@ impl ReportWriter {
 
     /// Writes one outcome and counts it.
     pub fn write(&self, o: &Outcome) -> Result<()> {
+        self.write_json(o, &o.to_json())
+    }
+
+    /// Writes one outcome whose canonical JSON (`o.to_json()`) is `text`,
+    /// and counts it.
+    pub fn write_json(&self, o: &Outcome, text: &str) -> Result<()> {
         let stem = safe_file_stem(o.application_id());
         let json = self.out.join(format!("{stem}.json"));
-        std::fs::write(&json, o.to_json())
-            .with_context(|| format!("writing {}", json.display()))?;
+        std::fs::write(&json, text).with_context(|| format!("writing {}", json.display()))?;
         if let Outcome::Report(r) = o {
             let html = self.out.join(format!("{stem}.html"));
             std::fs::write(&html, hedui_report::html(r))
