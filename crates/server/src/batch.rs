@@ -196,7 +196,7 @@ fn run_batch(state: &State, b: &Batch) -> anyhow::Result<()> {
         if state.stopping() {
             return Ok(());
         }
-        let (outcomes, _) = check::check_linked(
+        let (outcomes, _) = check::check_linked_json(
             store,
             &chunk,
             &request_snaps,
@@ -213,7 +213,7 @@ fn run_batch(state: &State, b: &Batch) -> anyhow::Result<()> {
             .map(|r| (r.application_id.as_str(), r))
             .collect();
         let mut events = Vec::with_capacity(outcomes.len());
-        for o in &outcomes {
+        for (o, _) in &outcomes {
             let req = by_app.get(o.application_id());
             let ids: Vec<String> = req
                 .map(|r| r.members.iter().map(|m| m.id_text()).collect())
@@ -238,12 +238,12 @@ fn run_batch(state: &State, b: &Batch) -> anyhow::Result<()> {
         }
         store.audit_append_all(events)?;
         let stored: Vec<StoredOutcome> = outcomes
-            .iter()
-            .map(|o| StoredOutcome {
+            .into_iter()
+            .map(|(o, json)| StoredOutcome {
                 application_id: o.application_id().to_owned(),
                 failed: matches!(o, Outcome::Error(_)),
-                report_hash: report_hash(o),
-                json: o.to_json(),
+                report_hash: report_hash(&o),
+                json,
             })
             .collect();
         state.jobs.record(&b.id, &stored)?;

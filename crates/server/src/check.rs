@@ -240,14 +240,24 @@ pub type Sink<'a> = dyn Fn(usize, Outcome, String) -> Result<()> + Sync + 'a;
 fn collect(
     each: impl FnOnce(&Sink<'_>) -> Result<CheckTimings>,
 ) -> Result<(Vec<Outcome>, CheckTimings)> {
+    let (v, timings) = collect_json(each)?;
+    Ok((v.into_iter().map(|(o, _)| o).collect(), timings))
+}
+
+/// As [`collect`], each outcome with its canonical JSON.
+fn collect_json(
+    each: impl FnOnce(&Sink<'_>) -> Result<CheckTimings>,
+) -> Result<(Vec<(Outcome, String)>, CheckTimings)> {
     let got = std::sync::Mutex::new(Vec::new());
-    let timings = each(&|k, o, _| {
-        got.lock().unwrap_or_else(|p| p.into_inner()).push((k, o));
+    let timings = each(&|k, o, json| {
+        got.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((k, o, json));
         Ok(())
     })?;
     let mut v = got.into_inner().unwrap_or_else(|p| p.into_inner());
-    v.sort_by_key(|(k, _)| *k);
-    Ok((v.into_iter().map(|(_, o)| o).collect(), timings))
+    v.sort_by_key(|(k, _, _)| *k);
+    Ok((v.into_iter().map(|(_, o, j)| (o, j)).collect(), timings))
 }
 
 /// The checks of `requests` over `snapshots`, with the links `linker`
@@ -261,7 +271,30 @@ pub fn check_linked(
     policies: &PolicySet,
     policy_hash: Option<&str>,
 ) -> Result<(Vec<Outcome>, CheckTimings)> {
-    collect(|sink| {
+    let (v, timings) = check_linked_json(
+        store,
+        requests,
+        request_snapshots,
+        snapshots,
+        linker,
+        policies,
+        policy_hash,
+    )?;
+    Ok((v.into_iter().map(|(o, _)| o).collect(), timings))
+}
+
+/// As [`check_linked`], each outcome with its canonical JSON (serialised
+/// once, with its hash).
+pub fn check_linked_json(
+    store: &Store,
+    requests: &RequestSet,
+    request_snapshots: &[SnapshotMeta],
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+    linker: &Linker,
+    policies: &PolicySet,
+    policy_hash: Option<&str>,
+) -> Result<(Vec<(Outcome, String)>, CheckTimings)> {
+    collect_json(|sink| {
         check_linked_each(
             store,
             requests,
