@@ -196,7 +196,7 @@ fn run_batch(state: &State, b: &Batch) -> anyhow::Result<()> {
         if state.stopping() {
             return Ok(());
         }
-        let (outcomes, _) = check::check_linked_json(
+        let (outcomes, _) = check::check_linked(
             store,
             &chunk,
             &request_snaps,

@@ -261,31 +261,9 @@ fn collect_json(
 }
 
 /// The checks of `requests` over `snapshots`, with the links `linker`
-/// names, in application order.
+/// names, in application order, each outcome with its canonical JSON
+/// (serialised once, with its hash).
 pub fn check_linked(
-    store: &Store,
-    requests: &RequestSet,
-    request_snapshots: &[SnapshotMeta],
-    snapshots: &BTreeMap<String, SnapshotMeta>,
-    linker: &Linker,
-    policies: &PolicySet,
-    policy_hash: Option<&str>,
-) -> Result<(Vec<Outcome>, CheckTimings)> {
-    let (v, timings) = check_linked_json(
-        store,
-        requests,
-        request_snapshots,
-        snapshots,
-        linker,
-        policies,
-        policy_hash,
-    )?;
-    Ok((v.into_iter().map(|(o, _)| o).collect(), timings))
-}
-
-/// As [`check_linked`], each outcome with its canonical JSON (serialised
-/// once, with its hash).
-pub fn check_linked_json(
     store: &Store,
     requests: &RequestSet,
     request_snapshots: &[SnapshotMeta],
@@ -536,7 +514,7 @@ pub fn truth_agreement(
     )?;
     let ours: BTreeMap<&str, &Outcome> = outcomes.iter().map(|o| (o.application_id(), o)).collect();
     let mut a = Agreement::default();
-    for t in &truthful {
+    for (t, _) in &truthful {
         let (Some(Outcome::Report(o)), Outcome::Report(t)) = (ours.get(t.application_id()), t)
         else {
             continue;

@@ -524,7 +524,7 @@ fn check_one(state: &State, h: &v1::Household) -> Result<(Outcome, Vec<String>),
         None,
     )
     .map_err(CheckError::Internal)?;
-    let outcome = outcomes
+    let (outcome, _) = outcomes
         .pop()
         .ok_or_else(|| CheckError::Internal(anyhow::anyhow!("no outcome for the household")))?;
     Ok((outcome, persons))

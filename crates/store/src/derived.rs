@@ -80,12 +80,17 @@ impl Store {
     /// Where the links of a snapshot under `key` are (whether or not they
     /// exist).
     pub fn links_path(&self, snapshot: &SnapshotId, key: &str) -> Result<PathBuf> {
+        self.derived_path(snapshot, key, "parquet")
+    }
+
+    /// `links/<snapshot>/<key>.<suffix>`.
+    fn derived_path(&self, snapshot: &SnapshotId, key: &str, suffix: &str) -> Result<PathBuf> {
         check_key(key)?;
         Ok(self
             .root()
             .join(LINKS_DIR)
             .join(snapshot.as_str())
-            .join(format!("{key}.parquet")))
+            .join(format!("{key}.{suffix}")))
     }
 
     /// Whether links of a snapshot under `key` exist.
@@ -133,12 +138,7 @@ impl Store {
     /// Where the linked view of a snapshot under `key` is (whether or not
     /// it exists).
     pub fn view_path(&self, snapshot: &SnapshotId, key: &str) -> Result<PathBuf> {
-        check_key(key)?;
-        Ok(self
-            .root()
-            .join(LINKS_DIR)
-            .join(snapshot.as_str())
-            .join(format!("{key}.view.parquet")))
+        self.derived_path(snapshot, key, "view.parquet")
     }
 
     /// Whether the linked view of a snapshot under `key` exists.
