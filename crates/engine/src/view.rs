@@ -93,12 +93,7 @@ fn missing(meta: &SnapshotMeta, key: &str, what: String) -> Error {
 }
 
 fn string_column(b: &RecordBatch, name: &str, meta: &SnapshotMeta) -> Result<StringArray> {
-    b.column_by_name(name)
-        .and_then(|c| c.as_string_opt::<i32>().cloned())
-        .ok_or_else(|| Error::Column {
-            source_name: meta.source.clone(),
-            column: name.to_owned(),
-        })
+    Ok(crate::cols::Cols::new(b, &meta.source).str(name)?.clone())
 }
 
 /// Indices of `ids` in ascending order (ties in index order).
@@ -232,23 +227,20 @@ struct Aligned {
 
 fn align(links: &[RecordBatch], at: &[(u32, u32)], meta: &SnapshotMeta) -> Result<Aligned> {
     let idx: Vec<(usize, usize)> = at.iter().map(|(b, r)| (*b as usize, *r as usize)).collect();
+    let bad = |name: &str| Error::Column {
+        source_name: format!("links of {}", meta.source),
+        column: name.to_owned(),
+    };
     let pick = |name: &str| -> Result<ArrayRef> {
         let cols: Vec<&dyn Array> = links
             .iter()
             .map(|b| {
                 b.column_by_name(name)
                     .map(|c| c.as_ref())
-                    .ok_or_else(|| Error::Column {
-                        source_name: format!("links of {}", meta.source),
-                        column: name.to_owned(),
-                    })
+                    .ok_or_else(|| bad(name))
             })
             .collect::<Result<_>>()?;
         Ok(interleave(&cols, &idx)?)
-    };
-    let bad = |name: &str| Error::Column {
-        source_name: format!("links of {}", meta.source),
-        column: name.to_owned(),
     };
     let string = |name: &str| -> Result<StringArray> {
         pick(name)?

@@ -60,6 +60,13 @@ fn check_key(key: &str) -> Result<()> {
     }
 }
 
+/// The Parquet settings every derived file starts from.
+fn derived_properties() -> parquet::file::properties::WriterPropertiesBuilder {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_created_by("hedui".into())
+}
+
 impl Store {
     fn tmp_path(&self, name: &str) -> PathBuf {
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -128,10 +135,7 @@ impl Store {
         key: &str,
         schema: arrow::datatypes::SchemaRef,
     ) -> Result<LinksWriter<'_>> {
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .set_created_by("hedui".into())
-            .build();
+        let props = derived_properties().build();
         self.derived_writer(self.links_path(snapshot, key)?, schema, props)
     }
 
@@ -156,12 +160,10 @@ impl Store {
         key: &str,
         schema: arrow::datatypes::SchemaRef,
     ) -> Result<LinksWriter<'_>> {
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        let props = derived_properties()
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_max_row_group_row_count(Some(VIEW_ROW_GROUP_ROWS))
             .set_data_page_row_count_limit(VIEW_PAGE_ROWS)
-            .set_created_by("hedui".into())
             .build();
         self.derived_writer(self.view_path(snapshot, key)?, schema, props)
     }
