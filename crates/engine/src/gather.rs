@@ -113,6 +113,8 @@ pub struct Timings {
     pub queries: BTreeMap<String, Duration>,
     /// Turning result rows into facts.
     pub assemble: Duration,
+    /// Whether the rows were read from the point indexes (no query).
+    pub indexed: bool,
 }
 
 /// A batch's facts.
@@ -127,7 +129,7 @@ pub struct Gathered {
 
 /// Which columns of each source the facts need (besides record_id,
 /// id_raw, name_raw), and whether the source is monthly.
-fn columns_of(source: &str) -> (&'static [&'static str], bool) {
+pub(crate) fn columns_of(source: &str) -> (&'static [&'static str], bool) {
     match source {
         "death" => (&["death_date"], false),
         "tax" => (
@@ -175,6 +177,9 @@ pub struct GatherOptions {
     /// of the linked views that hold their persons (the facts are the
     /// same either way).
     pub literal_persons: usize,
+    /// Whether a check of at most `literal_persons` persons reads the
+    /// point indexes ([`crate::index`]) when every source has one.
+    pub point_index: bool,
 }
 
 impl Default for GatherOptions {
@@ -182,6 +187,7 @@ impl Default for GatherOptions {
         GatherOptions {
             with_links: true,
             literal_persons: 256,
+            point_index: true,
         }
     }
 }
@@ -750,20 +756,6 @@ pub async fn gather_with(
     let bounds = window_bounds(&batch);
     timings.members = t.elapsed();
 
-    let mut config = SessionConfig::new().with_target_partitions(2);
-    // Strings come back as Utf8, the type of the canonical schema.
-    config
-        .options_mut()
-        .execution
-        .parquet
-        .schema_force_view_types = false;
-    // Predicates evaluated while decoding: a column is decoded only for
-    // the rows that pass (the explanations of the few non-id links).
-    config.options_mut().execution.parquet.pushdown_filters = true;
-    config.options_mut().execution.parquet.reorder_filters = true;
-    // `VARCHAR` in the SQL is Utf8 too, the type of the canonical schema.
-    config.options_mut().sql_parser.map_string_types_to_utf8view = false;
-    let ctx = SessionContext::new_with_config_rt(config, shared_runtime()?);
     let mut persons: Vec<&str> = placed
         .iter()
         .flatten()
@@ -772,32 +764,23 @@ pub async fn gather_with(
     persons.sort_unstable();
     persons.dedup();
     let persons = (persons.len() <= options.literal_persons).then_some(persons);
-    ctx.register_batch("members", batch)
-        .map_err(df("members"))?;
-    for (source, meta) in snapshots {
-        if source == "hukou" {
-            register(&ctx, "s_hukou", &meta.path.join(ROWS_FILE)).await?;
-            continue;
-        }
-        let path = store.view_path(&meta.id, &linker.key)?;
-        if !path.is_file() {
-            return Err(crate::Error::Missing(format!(
-                "{source} snapshot {} has no linked view under {}: link it first",
-                meta.id, linker.key
-            )));
-        }
-        register(&ctx, &format!("v_{source}"), &path).await?;
-    }
+    // A check of a few persons reads the point indexes when every source
+    // has one (the same rows, without a query); otherwise one query per
+    // source.
+    let fetch = match &persons {
+        Some(_) if options.point_index => crate::index::indexes_of(store, &linker.key, snapshots)?
+            .map(|ix| Fetch::Index(ix, batch.clone())),
+        _ => None,
+    };
+    timings.indexed = fetch.is_some();
+    let fetch = match fetch {
+        Some(f) => f,
+        None => Fetch::query(store, snapshots, linker, batch, persons, bounds).await?,
+    };
 
     // hukou: the registry itself, by id.
     let t = Instant::now();
-    let hukou = ctx
-        .sql(&hukou_query(persons.as_deref()))
-        .await
-        .map_err(df("hukou"))?
-        .collect()
-        .await
-        .map_err(df("hukou"))?;
+    let hukou = fetch.hukou().await?;
     timings.queries.insert("hukou".into(), t.elapsed());
     let mut t_assemble = Duration::ZERO;
     let ta = Instant::now();
@@ -857,18 +840,7 @@ pub async fn gather_with(
 
     for source in snapshots.keys().filter(|s| *s != "hukou") {
         let t = Instant::now();
-        let out = ctx
-            .sql(&source_query(
-                source,
-                with_links,
-                bounds,
-                persons.as_deref(),
-            ))
-            .await
-            .map_err(df(source.as_str()))?
-            .collect()
-            .await
-            .map_err(df(source.as_str()))?;
+        let out = fetch.source(source, with_links).await?;
         timings.queries.insert(source.clone(), t.elapsed());
         let ta = Instant::now();
         // Each batch turned into facts in parallel (a scratch member per
@@ -924,6 +896,110 @@ pub async fn gather_with(
         households,
         timings,
     })
+}
+
+/// Where a check's rows come from.
+enum Fetch<'a> {
+    /// The point indexes of every source, by source, and the members.
+    Index(BTreeMap<String, Arc<crate::index::PointIndex>>, RecordBatch),
+    /// One DataFusion query per source over the members table and the
+    /// linked views; the persons named literally when they are few.
+    Query {
+        ctx: SessionContext,
+        persons: Option<Vec<&'a str>>,
+        bounds: Option<(i32, i32)>,
+    },
+}
+
+impl<'a> Fetch<'a> {
+    /// A session with the members table and every source's view (the
+    /// hukou registry's rows) registered.
+    async fn query(
+        store: &Store,
+        snapshots: &BTreeMap<String, SnapshotMeta>,
+        linker: &Linker,
+        members: RecordBatch,
+        persons: Option<Vec<&'a str>>,
+        bounds: Option<(i32, i32)>,
+    ) -> Result<Fetch<'a>> {
+        let mut config = SessionConfig::new().with_target_partitions(2);
+        // Strings come back as Utf8, the type of the canonical schema.
+        config
+            .options_mut()
+            .execution
+            .parquet
+            .schema_force_view_types = false;
+        // Predicates evaluated while decoding: a column is decoded only for
+        // the rows that pass (the explanations of the few non-id links).
+        config.options_mut().execution.parquet.pushdown_filters = true;
+        config.options_mut().execution.parquet.reorder_filters = true;
+        // `VARCHAR` in the SQL is Utf8 too, the type of the canonical schema.
+        config.options_mut().sql_parser.map_string_types_to_utf8view = false;
+        let ctx = SessionContext::new_with_config_rt(config, shared_runtime()?);
+        ctx.register_batch("members", members)
+            .map_err(df("members"))?;
+        for (source, meta) in snapshots {
+            if source == "hukou" {
+                register(&ctx, "s_hukou", &meta.path.join(ROWS_FILE)).await?;
+                continue;
+            }
+            let path = store.view_path(&meta.id, &linker.key)?;
+            if !path.is_file() {
+                return Err(crate::Error::Missing(format!(
+                    "{source} snapshot {} has no linked view under {}: link it first",
+                    meta.id, linker.key
+                )));
+            }
+            register(&ctx, &format!("v_{source}"), &path).await?;
+        }
+        Ok(Fetch::Query {
+            ctx,
+            persons,
+            bounds,
+        })
+    }
+
+    async fn run(ctx: &SessionContext, sql: &str, what: &str) -> Result<Vec<RecordBatch>> {
+        ctx.sql(sql)
+            .await
+            .map_err(df(what))?
+            .collect()
+            .await
+            .map_err(df(what))
+    }
+
+    /// The hukou rows of the members (see [`hukou_query`]).
+    async fn hukou(&self) -> Result<Vec<RecordBatch>> {
+        match self {
+            Fetch::Index(ix, members) => match ix.get("hukou") {
+                Some(h) => Ok(vec![crate::index::hukou_rows(h, members)?]),
+                None => Ok(Vec::new()),
+            },
+            Fetch::Query { ctx, persons, .. } => {
+                Self::run(ctx, &hukou_query(persons.as_deref()), "hukou").await
+            }
+        }
+    }
+
+    /// The rows of one department source (see [`source_query`]).
+    async fn source(&self, source: &str, with_links: bool) -> Result<Vec<RecordBatch>> {
+        match self {
+            Fetch::Index(ix, members) => match ix.get(source) {
+                Some(s) => Ok(vec![crate::index::source_rows(
+                    s, source, members, with_links,
+                )?]),
+                None => Ok(Vec::new()),
+            },
+            Fetch::Query {
+                ctx,
+                persons,
+                bounds,
+            } => {
+                let sql = source_query(source, with_links, *bounds, persons.as_deref());
+                Self::run(ctx, &sql, source).await
+            }
+        }
+    }
 }
 
 fn app_id(h: &std::result::Result<CheckFacts, Rejected>) -> &str {

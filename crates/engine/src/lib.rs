@@ -28,6 +28,7 @@
 mod cols;
 pub mod error;
 pub mod gather;
+pub mod index;
 pub mod link;
 pub mod requests;
 pub mod select;
@@ -37,6 +38,7 @@ pub use error::{Error, Result};
 pub use gather::{
     CheckFacts, Evidence, GatherOptions, Gathered, LinkedRecord, Timings, gather, gather_with,
 };
+pub use index::{PointIndex, build_index, ensure_indexes};
 pub use link::{Linker, ensure_links, load_model, prepare};
 pub use requests::{
     DeclaredMember, Enrolled, Rejected, Request, RequestSet, Roster, load_requests, load_roster,

@@ -164,7 +164,7 @@ fn pair_rows_with_links(
 }
 
 /// The view's schema: the link's columns, then the snapshot's.
-fn view_schema(rows: &Schema) -> Result<SchemaRef> {
+pub(crate) fn view_schema(rows: &Schema) -> Result<SchemaRef> {
     let mut fields = vec![
         Field::new(PERSON, DataType::Utf8, false),
         Field::new(BY_PERSON, DataType::Boolean, false),

@@ -189,6 +189,94 @@ fn persons_named_literally_or_joined_give_the_same_facts() {
     assert_eq!(a, b);
 }
 
+/// A check of a few persons read from the point indexes gets the facts
+/// and links the queries give: a request at a time, a handful at once,
+/// with and without links (monitoring reads without).
+#[test]
+fn the_point_index_gives_the_facts_the_queries_give() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, requests_dir) = city(dir.path());
+    let all = load_requests(&requests_dir).unwrap();
+    let snaps = select(&store, &Selection::Newest).unwrap();
+    let linker = prepare(&store, &snaps, &MatchSettings::default(), None).unwrap();
+    ensure_links(&store, &linker, &snaps).unwrap();
+    let query = GatherOptions {
+        point_index: false,
+        ..Default::default()
+    };
+    // Without indexes, the default options query.
+    assert!(!run(&store, &all).timings.indexed);
+    assert_eq!(
+        hedui_engine::ensure_indexes(&store, &linker.key, &snaps).unwrap(),
+        snaps.len()
+    );
+    assert_eq!(
+        hedui_engine::ensure_indexes(&store, &linker.key, &snaps).unwrap(),
+        0
+    );
+    // Every view row is in its index (and every registration with an id).
+    for meta in snaps.values() {
+        let key = if meta.source == "hukou" {
+            hedui_engine::index::HUKOU_INDEX_KEY
+        } else {
+            linker.key.as_str()
+        };
+        let ix = hedui_engine::PointIndex::open(&store.index_path(&meta.id, key).unwrap()).unwrap();
+        let expected: usize = if meta.source == "hukou" {
+            store
+                .read_rows(&meta.id)
+                .unwrap()
+                .iter()
+                .map(|b| b.num_rows() - b.column_by_name("id_number").unwrap().null_count())
+                .sum()
+        } else {
+            let (_, view) =
+                hedui_sources::read_file(&store.view_path(&meta.id, &linker.key).unwrap()).unwrap();
+            view.iter().map(|b| b.num_rows()).sum()
+        };
+        assert_eq!(ix.num_rows(), expected, "{}", meta.source);
+    }
+    let mut checked = 0;
+    for with_links in [true, false] {
+        let mut sets: Vec<RequestSet> = all
+            .requests
+            .iter()
+            .map(|r| RequestSet {
+                requests: vec![r.clone()],
+                rejected: Vec::new(),
+            })
+            .collect();
+        sets.push(RequestSet {
+            requests: all.requests.iter().take(8).cloned().collect(),
+            rejected: Vec::new(),
+        });
+        for set in &sets {
+            let indexed = run_with(
+                &store,
+                set,
+                GatherOptions {
+                    with_links,
+                    ..Default::default()
+                },
+            );
+            assert!(indexed.timings.indexed);
+            let queried = run_with(
+                &store,
+                set,
+                GatherOptions {
+                    with_links,
+                    ..query
+                },
+            );
+            assert!(!queried.timings.indexed);
+            let (a, b) = (outcomes(&indexed), outcomes(&queried));
+            assert_eq!(a, b);
+            checked += a.len();
+        }
+    }
+    assert!(checked >= 20);
+}
+
 /// The linked view of every source: each record once for the person its
 /// link places it on, once more for the id it carried if it is unlinked,
 /// with its own columns, in two runs sorted by person and record id.

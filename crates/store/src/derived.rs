@@ -15,8 +15,15 @@
 //! belongs to — the per-person index a check reads (see
 //! [`Store::view_writer`]).
 //!
+//! A server answering one household at a time also keeps, per snapshot, a
+//! **point index**: the columns a check reads of each view (or of the
+//! hukou registry, by id) as an uncompressed Arrow IPC file in the view's
+//! order, which it maps into memory and searches by person without
+//! decoding anything (see [`Store::index_writer`]).
+//!
 //! Layout: `links/<snapshot id>/<key>.parquet`,
-//! `links/<snapshot id>/<key>.view.parquet`, `artifacts/<kind>/<key>`.
+//! `links/<snapshot id>/<key>.view.parquet`,
+//! `links/<snapshot id>/<key>.index.arrow`, `artifacts/<kind>/<key>`.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -168,11 +175,53 @@ impl Store {
         self.derived_writer(self.view_path(snapshot, key)?, schema, props)
     }
 
+    /// Where the point index of a snapshot under `key` is (whether or
+    /// not it exists).
+    pub fn index_path(&self, snapshot: &SnapshotId, key: &str) -> Result<PathBuf> {
+        self.derived_path(snapshot, key, "index.arrow")
+    }
+
+    /// Whether the point index of a snapshot under `key` exists.
+    pub fn has_index(&self, snapshot: &SnapshotId, key: &str) -> Result<bool> {
+        Ok(self.index_path(snapshot, key)?.is_file())
+    }
+
+    /// Starts writing the point index of a snapshot under `key`: an
+    /// uncompressed Arrow IPC file (so a reader maps it and reads rows in
+    /// place), published whole like the links.
+    pub fn index_writer(
+        &self,
+        snapshot: &SnapshotId,
+        key: &str,
+        schema: arrow::datatypes::SchemaRef,
+    ) -> Result<LinksWriter<'_>> {
+        let dest = self.index_path(snapshot, key)?;
+        self.derived_file(dest, |tmp, file| {
+            arrow::ipc::writer::FileWriter::try_new_buffered(file, &schema)
+                .map(Format::Ipc)
+                .map_err(|e| Error::arrow(tmp.display().to_string(), e))
+        })
+    }
+
     fn derived_writer(
         &self,
         dest: PathBuf,
         schema: arrow::datatypes::SchemaRef,
         props: WriterProperties,
+    ) -> Result<LinksWriter<'_>> {
+        self.derived_file(dest, |tmp, file| {
+            ArrowWriter::try_new(file, schema, Some(props))
+                .map(Format::Parquet)
+                .map_err(|e| Error::parquet(tmp, e))
+        })
+    }
+
+    /// A derived file written in `tmp/` by the writer `open` makes, to be
+    /// published at `dest`.
+    fn derived_file(
+        &self,
+        dest: PathBuf,
+        open: impl FnOnce(&std::path::Path, File) -> Result<Format>,
     ) -> Result<LinksWriter<'_>> {
         // Held shared while the file sits in tmp/, so that a sweep (which
         // takes the lock exclusively) never removes it half-written.
@@ -183,11 +232,11 @@ impl Store {
             .unwrap_or_default();
         let tmp = self.tmp_path(&name);
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let writer = match ArrowWriter::try_new(file, schema, Some(props)) {
+        let writer = match open(&tmp, file) {
             Ok(w) => w,
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp);
-                return Err(Error::parquet(&tmp, e));
+                return Err(e);
             }
         };
         Ok(LinksWriter {
@@ -208,6 +257,21 @@ impl Store {
         columns: Option<&[&str]>,
     ) -> Result<Option<crate::store::BatchReader>> {
         let path = self.links_path(snapshot, key)?;
+        if !path.is_file() {
+            return Ok(None);
+        }
+        crate::store::batch_reader(path, columns).map(Some)
+    }
+
+    /// The linked view of a snapshot under `key`, one batch at a time, with
+    /// only the named columns (`None` for all); `None` if there is none.
+    pub fn view_reader(
+        &self,
+        snapshot: &SnapshotId,
+        key: &str,
+        columns: Option<&[&str]>,
+    ) -> Result<Option<crate::store::BatchReader>> {
+        let path = self.view_path(snapshot, key)?;
         if !path.is_file() {
             return Ok(None);
         }
@@ -259,10 +323,17 @@ impl Store {
     }
 }
 
-/// Links being written (see [`Store::links_writer`]).
+/// The format of a derived file being written.
+enum Format {
+    Parquet(ArrowWriter<File>),
+    Ipc(arrow::ipc::writer::FileWriter<std::io::BufWriter<File>>),
+}
+
+/// A derived file being written: links, a linked view or a point index
+/// (see [`Store::links_writer`]).
 pub struct LinksWriter<'a> {
     store: &'a Store,
-    writer: Option<ArrowWriter<File>>,
+    writer: Option<Format>,
     tmp: PathBuf,
     dest: PathBuf,
     _guard: fsutil::LockGuard,
@@ -281,7 +352,10 @@ impl LinksWriter<'_> {
     /// Appends a batch (of the schema the writer was opened with).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         match self.writer.as_mut() {
-            Some(w) => w.write(batch).map_err(|e| Error::parquet(&self.tmp, e)),
+            Some(Format::Parquet(w)) => w.write(batch).map_err(|e| Error::parquet(&self.tmp, e)),
+            Some(Format::Ipc(w)) => w
+                .write(batch)
+                .map_err(|e| Error::arrow(self.tmp.display().to_string(), e)),
             None => Err(Error::InvalidInput {
                 source_name: String::new(),
                 reason: "links writer already finished".into(),
@@ -297,7 +371,14 @@ impl LinksWriter<'_> {
                 reason: "links writer already finished".into(),
             });
         };
-        let file = w.into_inner().map_err(|e| Error::parquet(&self.tmp, e))?;
+        let file = match w {
+            Format::Parquet(w) => w.into_inner().map_err(|e| Error::parquet(&self.tmp, e))?,
+            Format::Ipc(w) => w
+                .into_inner()
+                .map_err(|e| Error::arrow(self.tmp.display().to_string(), e))?
+                .into_inner()
+                .map_err(|e| Error::io(&self.tmp, e.into_error()))?,
+        };
         file.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
         let tmp = std::mem::take(&mut self.tmp);
         let dest = std::mem::take(&mut self.dest);
