@@ -118,7 +118,7 @@ pub fn write_escaped(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn write_value(out: &mut String, value: &Value) {
+pub(crate) fn write_value(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

@@ -8,10 +8,11 @@
 //! id — is masked the same way before it is escaped.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::ops::Range;
 
+use hedui_model::CodeList;
 use hedui_model::codes::{BusinessRole, MemberRelation};
-use hedui_model::id::mask;
-use hedui_model::{CodeList, Fen};
 use hedui_policy::RecordRef;
 use serde_json::Value;
 
@@ -80,10 +81,44 @@ fn id_char(b: u8) -> bool {
     b.is_ascii_digit() || b == b'X' || b == b'x'
 }
 
+fn push_stars(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n('*', n));
+}
+
+/// Appends [`mask`](hedui_model::id::mask) of an id-like run (ASCII, 15 to 18 bytes) without
+/// the intermediate string.
+fn push_masked_run(out: &mut String, run: &str) {
+    out.push_str(&run[..6]);
+    push_stars(out, run.len() - 10);
+    out.push_str(&run[run.len() - 4..]);
+}
+
+/// Appends `escape(&mask(id))` for any text: the first six and last four
+/// characters kept (escaped), the rest starred. The result has no digit
+/// run longer than six, so there is nothing left to scrub.
+fn push_masked_escaped(out: &mut String, id: &str) {
+    let n = id.chars().count();
+    if n < 11 {
+        push_stars(out, n);
+        return;
+    }
+    let head = id.char_indices().nth(6).map_or(id.len(), |(i, _)| i);
+    let tail = id.char_indices().nth(n - 4).map_or(id.len(), |(i, _)| i);
+    escape_into(out, &id[..head]);
+    push_stars(out, n - 10);
+    escape_into(out, &id[tail..]);
+}
+
 /// Appends `text` to `out` with every standalone id-like run masked,
 /// passing each other piece through `put`. Works on bytes: the runs are
 /// ASCII, and a byte of a multi-byte character is never ASCII, so run
 /// bounds fall on character bounds.
+///
+/// Masking looks only at a run and the bytes either side of it, so
+/// scrubbing pieces one by one gives the same text as scrubbing them
+/// joined, as long as every separator written between them starts and
+/// ends with a byte that is not ASCII alphanumeric (`、`, `；`, `（`,
+/// `, `, `=`): the page relies on that to escape list items in place.
 fn scrub_into(out: &mut String, text: &str, put: fn(&mut String, &str)) {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -101,7 +136,7 @@ fn scrub_into(out: &mut String, text: &str, put: fn(&mut String, &str)) {
             && (i == bytes.len() || !bytes[i].is_ascii_alphanumeric());
         if bounded && id_like(&bytes[start..i]) {
             put(out, &text[plain..start]);
-            out.push_str(&mask(&text[start..i]));
+            push_masked_run(out, &text[start..i]);
             plain = i;
         }
     }
@@ -133,32 +168,64 @@ fn escape_into(out: &mut String, text: &str) {
     out.push_str(&text[plain..]);
 }
 
+/// Appends [`escape`] of `text` to `out`.
+fn push_escaped(out: &mut String, text: &str) {
+    scrub_into(out, text, escape_into);
+}
+
 /// Escapes text for HTML (after masking id-like runs).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    scrub_into(&mut out, text, escape_into);
+    push_escaped(&mut out, text);
     out
 }
 
-/// Yuan with two decimals and thousands separators: `12,345.60`.
-fn yuan(fen: i64) -> String {
-    let plain = Fen(fen).to_string();
-    let (sign, rest) = plain
-        .strip_prefix('-')
-        .map_or(("", plain.as_str()), |r| ("-", r));
-    let (int, dec) = rest.split_once('.').unwrap_or((rest, "00"));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
+/// Appends each item escaped, `sep` between them (a separator that keeps
+/// the items' scrubbing apart, see [`scrub_into`]).
+fn push_escaped_joined<'s>(out: &mut String, items: impl IntoIterator<Item = &'s str>, sep: &str) {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
         }
-        grouped.push(c);
+        push_escaped(out, item);
     }
-    format!("{sign}{grouped}.{dec}")
 }
 
-fn yuan_opt(fen: Option<i64>) -> String {
-    fen.map_or_else(|| "—".to_owned(), yuan)
+fn push_int(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Yuan with two decimals and thousands separators: `12,345.60`.
+fn push_yuan(out: &mut String, fen: i64) {
+    if fen < 0 {
+        out.push('-');
+    }
+    let a = fen.unsigned_abs();
+    let mut buf = itoa::Buffer::new();
+    let int = buf.format(a / 100);
+    for (i, c) in int.char_indices() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push('.');
+    push_int(out, a % 100 / 10);
+    push_int(out, a % 10);
+}
+
+/// [`push_yuan`] into a new string, for the few figures written once a page.
+fn yuan(fen: i64) -> String {
+    let mut s = String::with_capacity(24);
+    push_yuan(&mut s, fen);
+    s
+}
+
+fn push_yuan_opt(out: &mut String, fen: Option<i64>) {
+    match fen {
+        Some(f) => push_yuan(out, f),
+        None => out.push('—'),
+    }
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -198,137 +265,256 @@ fn op_symbol(op: &str) -> &str {
     }
 }
 
-fn comparison_text(c: &ComparisonReport) -> String {
-    format!("{} {} {}", c.lhs.0, op_symbol(&c.op), c.rhs.0)
+/// A comparison, escaped: `2522400 < 2592000`. (Scrubbed as one text: a
+/// side of 15 digits or more is masked like an id.)
+fn push_comparison(out: &mut String, scratch: &mut String, c: &ComparisonReport) {
+    scratch.clear();
+    let _ = write!(scratch, "{} {} {}", c.lhs.0, op_symbol(&c.op), c.rhs.0);
+    push_escaped(out, scratch);
 }
 
-fn record_text(r: &RecordRef) -> String {
-    format!("{} {}", label(SOURCES, &r.source), r.record_id)
+/// One line of records of a source: `社会保险（人社）：<span …>s-1、s-2</span>`.
+fn push_record_group<'r>(out: &mut String, source: &str, ids: impl IntoIterator<Item = &'r str>) {
+    push_escaped(out, label(SOURCES, source));
+    out.push_str("：<span class=\"code\">");
+    push_escaped_joined(out, ids, "、");
+    out.push_str("</span>");
 }
 
 /// Records, one line per source: `社会保险（人社）：s-1、s-2`.
-fn records_html(records: &[RecordRef]) -> String {
+fn push_records(out: &mut String, records: &[RecordRef]) {
     if records.is_empty() {
-        return r#"<span class="muted">—</span>"#.to_owned();
+        out.push_str(r#"<span class="muted">—</span>"#);
+        return;
+    }
+    if records.is_sorted_by(|a, b| a.source <= b.source) {
+        // As the report builds them: one run per source, no map needed.
+        for (i, run) in records.chunk_by(|a, b| a.source == b.source).enumerate() {
+            if i > 0 {
+                out.push_str("<br>");
+            }
+            push_record_group(
+                out,
+                &run[0].source,
+                run.iter().map(|r| r.record_id.as_str()),
+            );
+        }
+        return;
     }
     let mut by_source: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in records {
         by_source.entry(&r.source).or_default().push(&r.record_id);
     }
-    by_source
-        .iter()
-        .map(|(source, ids)| {
-            format!(
-                "{}：<span class=\"code\">{}</span>",
-                escape(label(SOURCES, source)),
-                escape(&ids.join("、"))
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("<br>")
+    for (i, (source, ids)) in by_source.iter().enumerate() {
+        if i > 0 {
+            out.push_str("<br>");
+        }
+        push_record_group(out, source, ids.iter().copied());
+    }
 }
 
-/// A parameter or value of a trace, in words.
-fn param_text(v: &Value) -> String {
+/// A parameter or value of a trace, in words (not escaped).
+fn push_param_text(out: &mut String, v: &Value) {
     match v {
-        Value::Null => "未设定".to_owned(),
-        Value::Bool(b) => if *b { "开" } else { "关" }.to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Array(a) => a.iter().map(param_text).collect::<Vec<_>>().join("、"),
-        Value::Object(o) => {
-            if let Some(f) = o.get("fen").and_then(Value::as_i64) {
-                format!("{} 元", yuan(f))
-            } else if let (Some(n), Some(d)) = (o.get("num"), o.get("den")) {
-                format!("{n}/{d}")
-            } else if let Some(p) = o.get("ppm") {
-                format!("{p} ppm")
-            } else if let Some(c) = o.get("count") {
-                c.to_string()
-            } else {
-                crate::canonical::canonical_value_json(v)
-            }
-        }
-        Value::Number(n) => n.to_string(),
-    }
-}
-
-fn trace_html(t: &TraceReport) -> String {
-    let list = |m: &BTreeMap<String, Value>| {
-        m.iter()
-            .map(|(k, v)| format!("{} = {}", escape(k), escape(&param_text(v))))
-            .collect::<Vec<_>>()
-            .join("；")
-    };
-    let mut s = format!(
-        r#"<p class="muted">规则条款：<span class="code">{}</span></p>"#,
-        escape(&t.clause)
-    );
-    if !t.params.is_empty() {
-        s.push_str(&format!(
-            r#"<p class="muted">政策参数：{}</p>"#,
-            list(&t.params)
-        ));
-    }
-    if !t.values.is_empty() {
-        s.push_str(&format!(
-            r#"<p class="muted">计算值：{}</p>"#,
-            list(&t.values)
-        ));
-    }
-    s
-}
-
-/// Flattens link evidence into `key: value` lines.
-fn evidence_lines(prefix: &str, v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(o) => {
-            for (k, x) in o {
-                let p = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                evidence_lines(&p, x, out);
-            }
-        }
-        Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
-            let items: Vec<String> = a.iter().map(param_text).collect();
-            out.push(format!("{prefix}: {}", items.join(", ")));
-        }
+        Value::Null => out.push_str("未设定"),
+        Value::Bool(b) => out.push_str(if *b { "开" } else { "关" }),
+        Value::String(s) => out.push_str(s),
         Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
-                match x {
-                    Value::Object(o) if o.values().all(|v| !v.is_object() && !v.is_array()) => {
-                        let parts: Vec<String> = o
-                            .iter()
-                            .filter(|(_, v)| !v.is_null())
-                            .map(|(k, v)| format!("{k}={}", param_text(v)))
-                            .collect();
-                        out.push(format!("{prefix}[{i}]: {}", parts.join(", ")));
-                    }
-                    x => evidence_lines(&format!("{prefix}[{i}]"), x, out),
+                if i > 0 {
+                    out.push('、');
                 }
+                push_param_text(out, x);
             }
         }
-        Value::Null => {}
-        other => {
-            let text = match other {
-                Value::String(s) => s.clone(),
-                x => x.to_string(),
-            };
-            if prefix.is_empty() {
-                out.push(text);
+        Value::Object(o) => {
+            if let Some(f) = o.get("fen").and_then(Value::as_i64) {
+                push_yuan(out, f);
+                out.push_str(" 元");
+            } else if let (Some(n), Some(d)) = (o.get("num"), o.get("den")) {
+                let _ = write!(out, "{n}/{d}");
+            } else if let Some(p) = o.get("ppm") {
+                let _ = write!(out, "{p} ppm");
+            } else if let Some(c) = o.get("count") {
+                let _ = write!(out, "{c}");
             } else {
-                out.push(format!("{prefix}: {text}"));
+                crate::canonical::write_value(out, v);
+            }
+        }
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+    }
+}
+
+fn is_scalar(v: &Value) -> bool {
+    !v.is_object() && !v.is_array()
+}
+
+/// Link evidence flattened into `key: value` lines, each escaped, `<br>`
+/// between them. Its two buffers are kept from one link to the next.
+#[derive(Default)]
+struct EvidenceLines {
+    /// The path of the value being walked: `person.id`, `alts[0]`.
+    path: String,
+    /// The line being built, before escaping.
+    line: String,
+    /// Lines written for the current link.
+    written: usize,
+}
+
+impl EvidenceLines {
+    fn write(&mut self, out: &mut String, evidence: &Value) {
+        self.path.clear();
+        self.written = 0;
+        self.walk(out, evidence);
+    }
+
+    fn emit(&mut self, out: &mut String) {
+        if self.written > 0 {
+            out.push_str("<br>");
+        }
+        self.written += 1;
+        push_escaped(out, &self.line);
+        self.line.clear();
+    }
+
+    fn walk(&mut self, out: &mut String, v: &Value) {
+        match v {
+            Value::Object(o) => {
+                for (k, x) in o {
+                    let len = self.path.len();
+                    if !self.path.is_empty() {
+                        self.path.push('.');
+                    }
+                    self.path.push_str(k);
+                    self.walk(out, x);
+                    self.path.truncate(len);
+                }
+            }
+            Value::Array(a) if a.iter().all(is_scalar) => {
+                self.line.push_str(&self.path);
+                self.line.push_str(": ");
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        self.line.push_str(", ");
+                    }
+                    push_param_text(&mut self.line, x);
+                }
+                self.emit(out);
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    match x {
+                        Value::Object(o) if o.values().all(is_scalar) => {
+                            let _ = write!(self.line, "{}[{i}]: ", self.path);
+                            let parts = o.iter().filter(|(_, v)| !v.is_null());
+                            for (j, (k, v)) in parts.enumerate() {
+                                if j > 0 {
+                                    self.line.push_str(", ");
+                                }
+                                self.line.push_str(k);
+                                self.line.push('=');
+                                push_param_text(&mut self.line, v);
+                            }
+                            self.emit(out);
+                        }
+                        x => {
+                            let len = self.path.len();
+                            let _ = write!(self.path, "[{i}]");
+                            self.walk(out, x);
+                            self.path.truncate(len);
+                        }
+                    }
+                }
+            }
+            Value::Null => {}
+            other => {
+                if !self.path.is_empty() {
+                    self.line.push_str(&self.path);
+                    self.line.push_str(": ");
+                }
+                match other {
+                    Value::String(s) => self.line.push_str(s),
+                    x => {
+                        let _ = write!(self.line, "{x}");
+                    }
+                }
+                self.emit(out);
             }
         }
     }
 }
+
+/// The uses of every record the report cites (section 九), each use's
+/// text kept in one buffer rather than a string of its own.
+#[derive(Default)]
+struct RecordUses<'a> {
+    texts: String,
+    /// Source, record id and the range of the use's text in `texts`.
+    uses: Vec<(&'a str, &'a str, Range<usize>)>,
+}
+
+impl<'a> RecordUses<'a> {
+    fn add(&mut self, source: &'a str, record_id: &'a str, what: std::fmt::Arguments<'_>) {
+        let from = self.texts.len();
+        let _ = self.texts.write_fmt(what);
+        self.uses.push((source, record_id, from..self.texts.len()));
+    }
+
+    fn add_record(&mut self, rec: &'a RecordRef, what: std::fmt::Arguments<'_>) {
+        self.add(&rec.source, &rec.record_id, what);
+    }
+}
+
+/// A member named and masked: `张伟（530302********123X）`, escaped (the
+/// masked id alone for an id not among the members).
+fn push_member(out: &mut String, names: &BTreeMap<&str, &str>, id: &str) {
+    if let Some(name) = names.get(id) {
+        // `（` keeps the name's scrubbing apart from the id's.
+        push_escaped(out, name);
+        out.push('（');
+        push_masked_escaped(out, id);
+        out.push('）');
+    } else {
+        push_masked_escaped(out, id);
+    }
+}
+
+/// A flag's detail value in words (not escaped).
+fn push_flag_detail(out: &mut String, key: &str, v: &str) {
+    match key {
+        "registered_capital_fen" => match v.parse::<i64>() {
+            Ok(f) => {
+                push_yuan(out, f);
+                out.push_str(" 元");
+            }
+            Err(_) => out.push_str("不详"),
+        },
+        "over_limit" => out.push_str(if v == "true" { "是" } else { "否" }),
+        "sources" => {
+            for (i, s) in v.split(',').enumerate() {
+                if i > 0 {
+                    out.push('、');
+                }
+                out.push_str(label(IMPUTED, s));
+            }
+        }
+        "role" => out.push_str(BusinessRole::parse(v).map_or(v, |r| r.label_zh())),
+        _ => out.push_str(v),
+    }
+}
+
+/// What the links table groups by: the member's place in the request,
+/// the member, source, method and whether counted.
+type LinkGroup<'r> = (usize, &'r str, &'r str, &'r str, bool);
 
 struct Page<'a> {
     report: &'a Report,
     out: String,
     names: BTreeMap<&'a str, &'a str>,
+    /// Plain text being put together before it is escaped as one piece.
+    scratch: String,
 }
 
 impl<'a> Page<'a> {
@@ -341,6 +527,7 @@ impl<'a> Page<'a> {
                 .iter()
                 .map(|m| (m.id_number.as_str(), m.name.as_str()))
                 .collect(),
+            scratch: String::new(),
         }
     }
 
@@ -353,11 +540,59 @@ impl<'a> Page<'a> {
         let _ = std::fmt::Write::write_fmt(&mut self.out, args);
     }
 
-    /// A member named and masked: `张伟（530302********123X）`, escaped.
+    /// Appends `text`, escaped.
+    fn text(&mut self, text: &str) {
+        push_escaped(&mut self.out, text);
+    }
+
+    /// Appends the text `build` writes, escaped as one piece (for a text
+    /// whose parts are not kept apart by separators, see [`scrub_into`]).
+    fn text_of(&mut self, build: impl FnOnce(&mut String)) {
+        let mut plain = std::mem::take(&mut self.scratch);
+        plain.clear();
+        build(&mut plain);
+        push_escaped(&mut self.out, &plain);
+        self.scratch = plain;
+    }
+
+    /// Appends a member named and masked: `张伟（530302********123X）`,
+    /// escaped.
+    fn push_who(&mut self, id: &str) {
+        push_member(&mut self.out, &self.names, id);
+    }
+
+    /// [`Page::push_who`] into a new string.
     fn who(&self, id: &str) -> String {
-        match self.names.get(id) {
-            Some(name) => escape(&format!("{name}（{}）", mask(id))),
-            None => escape(&mask(id)),
+        let mut s = String::new();
+        push_member(&mut s, &self.names, id);
+        s
+    }
+
+    fn trace(&mut self, t: &TraceReport) {
+        self.push(r#"<p class="muted">规则条款：<span class="code">"#);
+        self.text(&t.clause);
+        self.push("</span></p>");
+        if !t.params.is_empty() {
+            self.push(r#"<p class="muted">政策参数："#);
+            self.param_list(&t.params);
+            self.push("</p>");
+        }
+        if !t.values.is_empty() {
+            self.push(r#"<p class="muted">计算值："#);
+            self.param_list(&t.values);
+            self.push("</p>");
+        }
+    }
+
+    /// `key = value；…`, key and value escaped each.
+    fn param_list(&mut self, m: &BTreeMap<String, Value>) {
+        for (i, (k, v)) in m.iter().enumerate() {
+            if i > 0 {
+                self.push("；");
+            }
+            self.text(k);
+            self.push(" = ");
+            self.text_of(|s| push_param_text(s, v));
         }
     }
 
@@ -498,35 +733,52 @@ impl<'a> Page<'a> {
         self.push("<section><h2>二、家庭成员</h2><table><thead><tr><th>姓名</th><th>身份证号</th><th>证号状态</th><th>与申请人关系</th><th class=\"n\">年龄</th><th>计入家庭人口</th><th>特殊成员</th><th class=\"n\">期间净收入（元）</th></tr></thead><tbody>");
         for m in &r.members {
             let counted = if m.counted {
-                "是".to_owned()
+                "是"
             } else if m.dead {
-                "否（已死亡）".to_owned()
+                "否（已死亡）"
             } else {
-                "否".to_owned()
+                "否"
             };
-            let special: Vec<&str> = m.special.iter().map(|s| label(SPECIAL, s)).collect();
-            let id_status = match label(ID_STATUS, &m.id_status) {
-                s if s == m.id_status => format!("无效（{s}）"),
-                s => s.to_owned(),
-            };
-            self.pushf(format_args!(
-                "<tr><td>{}</td><td class=\"code\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-                escape(&m.name),
-                escape(&mask(&m.id_number)),
-                escape(&id_status),
-                escape(relation_label(m.relation)),
-                m.age.map_or_else(|| "—".to_owned(), |a| a.to_string()),
-                counted,
-                if special.is_empty() { "—".to_owned() } else { escape(&special.join("、")) },
-                yuan_opt(m.window_net_fen),
-            ));
+            self.push("<tr><td>");
+            self.text(&m.name);
+            self.push("</td><td class=\"code\">");
+            push_masked_escaped(&mut self.out, &m.id_number);
+            self.push("</td><td>");
+            match label(ID_STATUS, &m.id_status) {
+                s if s == m.id_status => {
+                    self.push("无效（");
+                    self.text(s);
+                    self.push("）");
+                }
+                s => self.text(s),
+            }
+            self.push("</td><td>");
+            self.text(relation_label(m.relation));
+            self.push("</td><td class=\"n\">");
+            match m.age {
+                Some(a) => push_int(&mut self.out, a),
+                None => self.push("—"),
+            }
+            self.push("</td><td>");
+            self.push(counted);
+            self.push("</td><td>");
+            if m.special.is_empty() {
+                self.push("—");
+            } else {
+                let special = m.special.iter().map(|s| label(SPECIAL, s));
+                push_escaped_joined(&mut self.out, special, "、");
+            }
+            self.push("</td><td class=\"n\">");
+            push_yuan_opt(&mut self.out, m.window_net_fen);
+            self.push("</td></tr>");
         }
         self.push("</tbody></table></section>");
     }
 
     fn member_income(&mut self, m: &MemberReport) {
-        let who = self.who(&m.id_number);
-        self.pushf(format_args!("<h3>{who}</h3>"));
+        self.push("<h3>");
+        self.push_who(&m.id_number);
+        self.push("</h3>");
         let silent = m.months.iter().all(|mo| {
             mo.records.is_empty()
                 && mo.imputed.is_none()
@@ -567,9 +819,15 @@ impl<'a> Page<'a> {
             for (t, x) in tot.iter_mut().zip(v) {
                 *t += x;
             }
-            let imputed = mo.imputed.as_ref().map_or_else(
-                || "—".to_owned(),
-                |i| {
+            self.pushf(format_args!("<tr><td class=\"m\">{}</td>", mo.month));
+            for x in v {
+                self.push("<td class=\"n\">");
+                push_yuan(&mut self.out, x);
+                self.push("</td>");
+            }
+            self.push("<td>");
+            match &mo.imputed {
+                Some(i) => {
                     imputed_notes
                         .entry(format!(
                             "按{}推算（{}记录）",
@@ -578,18 +836,19 @@ impl<'a> Page<'a> {
                         ))
                         .or_default()
                         .push(format!("{} {}", mo.month, i.record_id));
-                    escape(&format!("推算（{}）", label(IMPUTED, &i.from)))
-                },
-            );
-            self.pushf(format_args!("<tr><td class=\"m\">{}</td>", mo.month));
-            for x in v {
-                self.pushf(format_args!("<td class=\"n\">{}</td>", yuan(x)));
+                    self.push("推算（");
+                    self.text(label(IMPUTED, &i.from));
+                    self.push("）");
+                }
+                None => self.push("—"),
             }
-            self.pushf(format_args!("<td>{imputed}</td></tr>"));
+            self.push("</td></tr>");
         }
         self.push("<tr class=\"total\"><td>合计</td>");
         for x in tot {
-            self.pushf(format_args!("<td class=\"n\">{}</td>", yuan(x)));
+            self.push("<td class=\"n\">");
+            push_yuan(&mut self.out, x);
+            self.push("</td>");
         }
         self.push("<td></td></tr></tbody></table>");
         if !imputed_notes.is_empty() {
@@ -604,21 +863,23 @@ impl<'a> Page<'a> {
                 )
             ));
         }
-        self.pushf(format_args!(
-            "<p>期间净收入合计：<b>{} 元</b>（单位：元；月净收入 = 各项收入 − 转移性支出 − 就业成本，可为负数）。</p>",
-            yuan_opt(m.window_net_fen)
-        ));
+        self.push("<p>期间净收入合计：<b>");
+        push_yuan_opt(&mut self.out, m.window_net_fen);
+        self.push(
+            " 元</b>（单位：元；月净收入 = 各项收入 − 转移性支出 − 就业成本，可为负数）。</p>",
+        );
         if !m.excluded_income.is_empty() {
             self.push("<p>不计入收入的项目：</p><table><thead><tr><th>月份</th><th>来源</th><th>记录编号</th><th>原因</th><th class=\"n\">金额（元）</th></tr></thead><tbody>");
             for e in &m.excluded_income {
-                self.pushf(format_args!(
-                    "<tr><td>{}</td><td>{}</td><td class=\"code\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-                    e.month,
-                    escape(label(SOURCES, &e.source)),
-                    escape(&e.record_id),
-                    escape(label(EXCLUSIONS, &e.reason)),
-                    yuan(e.amount_fen)
-                ));
+                self.pushf(format_args!("<tr><td>{}</td><td>", e.month));
+                self.text(label(SOURCES, &e.source));
+                self.push("</td><td class=\"code\">");
+                self.text(&e.record_id);
+                self.push("</td><td>");
+                self.text(label(EXCLUSIONS, &e.reason));
+                self.push("</td><td class=\"n\">");
+                push_yuan(&mut self.out, e.amount_fen);
+                self.push("</td></tr>");
             }
             self.push("</tbody></table>");
         }
@@ -628,16 +889,15 @@ impl<'a> Page<'a> {
         let r = self.report;
         self.push("<section><h2>三、收入核对</h2>");
         if let Some(t) = &r.explain.income.member_income {
-            self.push(&trace_html(t));
+            self.trace(t);
         }
         for m in r.members.iter().filter(|m| m.counted) {
             self.member_income(m);
         }
         for m in r.members.iter().filter(|m| !m.counted) {
-            let who = self.who(&m.id_number);
-            self.pushf(format_args!(
-                "<p class=\"muted\">{who} 不计入家庭人口，其记录不计入家庭收入。</p>"
-            ));
+            self.push("<p class=\"muted\">");
+            self.push_who(&m.id_number);
+            self.push(" 不计入家庭人口，其记录不计入家庭收入。</p>");
         }
         let inc = &r.explain.income;
         self.push("<div class=\"keep\"><h3>家庭收入</h3><table><tbody>");
@@ -669,7 +929,7 @@ impl<'a> Page<'a> {
             ));
         }
         self.push("</tbody></table></div><p class=\"muted\">与标准的比较均按整数进行、不先做除法（如 P &lt; S 即 W &lt; 月数 × S × n），见第五部分。</p>");
-        self.push(&trace_html(&inc.trace));
+        self.trace(&inc.trace);
         self.push("</section>");
     }
 
@@ -716,13 +976,14 @@ impl<'a> Page<'a> {
         ];
         for (code, value, limit, pass, records) in rows {
             self.pushf(format_args!(
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>",
                 label(ASSET_TESTS, code),
                 value,
                 limit,
                 pass_cell(pass),
-                records_html(records)
             ));
+            push_records(&mut self.out, records);
+            self.push("</td></tr>");
         }
         self.push("</tbody></table>");
         self.push("<table class=\"fixed\"><colgroup><col style=\"width:12%\"><col style=\"width:70%\"><col style=\"width:18%\"></colgroup><thead><tr><th>项目</th><th>规则</th><th class=\"n\">整数比较</th></tr></thead><tbody>");
@@ -733,67 +994,92 @@ impl<'a> Page<'a> {
             ("business", &e.business),
         ] {
             self.pushf(format_args!(
-                "<tr><td>{}</td><td class=\"code\">{}<br>{}</td><td class=\"cmp\">{}</td></tr>",
-                label(ASSET_TESTS, code),
-                escape(&x.expr),
-                escape(&x.trace.clause),
-                x.comparison
-                    .as_ref()
-                    .map_or_else(|| "—".to_owned(), |c| escape(&comparison_text(c)))
+                "<tr><td>{}</td><td class=\"code\">",
+                label(ASSET_TESTS, code)
             ));
+            self.text(&x.expr);
+            self.push("<br>");
+            self.text(&x.trace.clause);
+            self.push("</td><td class=\"cmp\">");
+            self.comparison(x.comparison.as_ref());
+            self.push("</td></tr>");
         }
         self.push("</tbody></table><p class=\"muted\">金融资产比较单位为分；住房、车辆、市场主体为个数。</p>");
         if !a.business.entities.is_empty() {
             self.push("<h3>登记的市场主体（供核实，登记本身不构成否定条件）</h3><table><thead><tr><th>成员</th><th>主体名称</th><th>身份</th><th>成立日期</th><th class=\"n\">注册资本（元）</th><th>超过限额</th><th>记录</th></tr></thead><tbody>");
             for b in &a.business.entities {
                 let role = BusinessRole::parse(&b.role).map_or(b.role.as_str(), |r| r.label_zh());
-                let who = self.who(&b.member);
+                self.push("<tr><td>");
+                self.push_who(&b.member);
+                self.push("</td><td>");
+                self.text(b.entity_name.as_deref().unwrap_or("—"));
+                self.push("</td><td>");
+                self.text(role);
+                self.push("</td><td>");
+                match b.established_on {
+                    Some(d) => self.pushf(format_args!("{}", d.format("%Y-%m-%d"))),
+                    None => self.push("不详"),
+                }
+                self.push("</td><td class=\"n\">");
+                match b.registered_capital_fen {
+                    Some(c) => push_yuan(&mut self.out, c),
+                    None => self.push("不详"),
+                }
                 self.pushf(format_args!(
-                    "<tr><td>{who}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"code\">{}</td></tr>",
-                    escape(b.entity_name.as_deref().unwrap_or("—")),
-                    escape(role),
-                    b.established_on
-                        .map_or_else(|| "不详".to_owned(), |d| d.format("%Y-%m-%d").to_string()),
-                    b.registered_capital_fen.map_or_else(|| "不详".to_owned(), yuan),
-                    yes_no(b.over_limit),
-                    escape(&record_text(&RecordRef::new(b.source.clone(), b.record_id.clone())))
+                    "</td><td>{}</td><td class=\"code\">",
+                    yes_no(b.over_limit)
                 ));
+                // Source label and record id, scrubbed as one text.
+                self.text_of(|s| {
+                    let _ = write!(s, "{} {}", label(SOURCES, &b.source), b.record_id);
+                });
+                self.push("</td></tr>");
             }
             self.push("</tbody></table>");
         }
         self.push("</section>");
     }
 
+    /// A comparison's cell text, `—` without one.
+    fn comparison(&mut self, c: Option<&ComparisonReport>) {
+        match c {
+            Some(c) => push_comparison(&mut self.out, &mut self.scratch, c),
+            None => self.push("—"),
+        }
+    }
+
     fn conditions_table(&mut self, conditions: &[ConditionReport]) {
         self.push("<table class=\"fixed\"><colgroup><col style=\"width:19%\"><col style=\"width:34%\"><col style=\"width:22%\"><col style=\"width:11%\"><col style=\"width:14%\"></colgroup><thead><tr><th>条件</th><th>规则</th><th class=\"n\">整数比较</th><th>结果</th><th>依据记录</th></tr></thead><tbody>");
         for c in conditions {
-            self.pushf(format_args!(
-                "<tr><td>{}</td><td class=\"code\">{}</td><td class=\"cmp\">{}</td><td>{}</td><td>{}</td></tr>",
-                escape(label(CONDITIONS, &c.name)),
-                escape(&c.expr),
-                c.comparison
-                    .as_ref()
-                    .map_or_else(|| "—".to_owned(), |x| escape(&comparison_text(x))),
-                met_cell(c.holds),
-                records_html(&c.records)
-            ));
+            self.push("<tr><td>");
+            self.text(label(CONDITIONS, &c.name));
+            self.push("</td><td class=\"code\">");
+            self.text(&c.expr);
+            self.push("</td><td class=\"cmp\">");
+            self.comparison(c.comparison.as_ref());
+            self.push("</td><td>");
+            self.push(met_cell(c.holds));
+            self.push("</td><td>");
+            push_records(&mut self.out, &c.records);
+            self.push("</td></tr>");
         }
         self.push("</tbody></table>");
     }
 
     fn determination(&mut self, d: &DeterminationReport) {
-        self.pushf(format_args!(
-            "<div class=\"det\"><h3>{} {}</h3>",
-            escape(label(DETERMINATIONS, &d.code)),
-            holds_cell(d.holds)
-        ));
+        self.push("<div class=\"det\"><h3>");
+        self.text(label(DETERMINATIONS, &d.code));
+        self.push(" ");
+        self.push(holds_cell(d.holds));
+        self.push("</h3>");
         if d.code != "ineligible" {
             self.conditions_table(&d.conditions);
         }
         for m in &d.members {
-            let who = self.who(&m.member);
+            self.push("<div class=\"keep\"><p>成员 ");
+            self.push_who(&m.member);
             self.pushf(format_args!(
-                "<div class=\"keep\"><p>成员 {who}：{}</p>",
+                "：{}</p>",
                 if m.holds {
                     "<span class=\"ok\">符合</span>"
                 } else {
@@ -823,7 +1109,7 @@ impl<'a> Page<'a> {
                 self.push("<p>至少一项认定成立。</p>");
             }
         }
-        self.push(&trace_html(&d.trace));
+        self.trace(&d.trace);
         self.push("</div>");
     }
 
@@ -847,7 +1133,7 @@ impl<'a> Page<'a> {
                     b.denominator.0
                 ));
                 self.special_members(&b.special_members);
-                self.push(&trace_html(&b.trace));
+                self.trace(&b.trace);
             }
             None => self.push("<p>不符合低保，无低保救助金额。</p>"),
         }
@@ -860,7 +1146,7 @@ impl<'a> Page<'a> {
                 b.denominator.0
             ));
             self.special_members(&b.special_members);
-            self.push(&trace_html(&b.trace));
+            self.trace(&b.trace);
         }
         self.push("</section>");
     }
@@ -872,12 +1158,12 @@ impl<'a> Page<'a> {
         }
         self.push("<p>特殊成员增发：</p><ul>");
         for s in members {
-            let reasons: Vec<&str> = s.reasons.iter().map(|x| label(SPECIAL, x)).collect();
-            let who = self.who(&s.member);
-            self.pushf(format_args!(
-                "<li>{who}：{}</li>",
-                escape(&reasons.join("、"))
-            ));
+            self.push("<li>");
+            self.push_who(&s.member);
+            self.push("：");
+            let reasons = s.reasons.iter().map(|x| label(SPECIAL, x));
+            push_escaped_joined(&mut self.out, reasons, "、");
+            self.push("</li>");
         }
         self.push("</ul>");
     }
@@ -891,44 +1177,39 @@ impl<'a> Page<'a> {
         }
         self.push("<table><thead><tr><th>疑点</th><th>成员</th><th>说明</th><th>证据记录</th></tr></thead><tbody>");
         for f in &r.flags {
-            let who = f
-                .member
-                .as_deref()
-                .map_or_else(|| "—".to_owned(), |m| self.who(m));
-            let mut note = escape(label(FLAG_NOTES, &f.code));
-            let details: Vec<String> = f
+            self.push("<tr><td>");
+            self.text(label(FLAGS, &f.code));
+            self.push("</td><td>");
+            match f.member.as_deref() {
+                Some(m) => self.push_who(m),
+                None => self.push("—"),
+            }
+            self.push("</td><td>");
+            self.text(label(FLAG_NOTES, &f.code));
+            let mut details = f
                 .detail
                 .iter()
                 .filter(|(k, _)| k.as_str() != "note" && k.as_str() != "message")
-                .map(|(k, v)| {
-                    let v = if k == "registered_capital_fen" {
-                        v.parse::<i64>()
-                            .map_or_else(|_| "不详".to_owned(), |f| format!("{} 元", yuan(f)))
-                    } else if k == "over_limit" {
-                        if v == "true" { "是" } else { "否" }.to_owned()
-                    } else if k == "sources" {
-                        v.split(',')
-                            .map(|s| label(IMPUTED, s))
-                            .collect::<Vec<_>>()
-                            .join("、")
-                    } else if k == "role" {
-                        BusinessRole::parse(v).map_or(v.clone(), |r| r.label_zh().to_owned())
-                    } else {
-                        v.clone()
-                    };
-                    format!("{}：{}", label(DETAIL_KEYS, k), v)
-                })
-                .collect();
-            if !details.is_empty() {
-                note.push_str("<br><span class=\"muted\">");
-                note.push_str(&escape(&details.join("；")));
-                note.push_str("</span>");
+                .peekable();
+            if details.peek().is_some() {
+                self.push("<br><span class=\"muted\">");
+                // The details scrubbed as one text, as their values may
+                // run into each other.
+                self.text_of(|s| {
+                    for (i, (k, v)) in details.enumerate() {
+                        if i > 0 {
+                            s.push('；');
+                        }
+                        s.push_str(label(DETAIL_KEYS, k));
+                        s.push('：');
+                        push_flag_detail(s, k, v);
+                    }
+                });
+                self.push("</span>");
             }
-            self.pushf(format_args!(
-                "<tr><td>{}</td><td>{who}</td><td>{note}</td><td>{}</td></tr>",
-                escape(label(FLAGS, &f.code)),
-                records_html(&f.evidence)
-            ));
+            self.push("</td><td>");
+            push_records(&mut self.out, &f.evidence);
+            self.push("</td></tr>");
         }
         self.push("</tbody></table></section>");
     }
@@ -948,48 +1229,62 @@ impl<'a> Page<'a> {
             .enumerate()
             .map(|(i, m)| (m.id_number.as_str(), i))
             .collect();
-        let mut groups: BTreeMap<(usize, &str, &str, &str, bool), Vec<&str>> = BTreeMap::new();
-        for l in &r.links {
-            let i = order.get(l.member.as_str()).copied().unwrap_or(usize::MAX);
-            groups
-                .entry((i, &l.member, &l.source, &l.method, l.counted))
-                .or_default()
-                .push(&l.record_id);
-        }
+        // Stable: within a group the records keep the links' order.
+        let mut rows: Vec<(LinkGroup<'_>, &str)> = r
+            .links
+            .iter()
+            .map(|l| {
+                let i = order.get(l.member.as_str()).copied().unwrap_or(usize::MAX);
+                (
+                    (i, &*l.member, &*l.source, &*l.method, l.counted),
+                    &*l.record_id,
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
         self.push("<table class=\"fixed\"><colgroup><col style=\"width:22%\"><col style=\"width:17%\"><col style=\"width:14%\"><col style=\"width:6%\"><col style=\"width:6%\"><col style=\"width:35%\"></colgroup><thead><tr><th>成员</th><th>来源</th><th>关联方式</th><th>计入</th><th class=\"n\">记录数</th><th>记录编号</th></tr></thead><tbody>");
-        for ((_, member, source, method, counted), ids) in &groups {
-            let who = self.who(member);
+        for group in rows.chunk_by(|a, b| a.0 == b.0) {
+            let (_, member, source, method, counted) = group[0].0;
+            self.push("<tr><td>");
+            self.push_who(member);
+            self.push("</td><td>");
+            self.text(label(SOURCES, source));
+            self.push("</td><td>");
+            self.text(label(METHODS, method));
             self.pushf(format_args!(
-                "<tr><td>{who}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"code\">{}</td></tr>",
-                escape(label(SOURCES, source)),
-                escape(label(METHODS, method)),
-                yes_no(*counted),
-                ids.len(),
-                escape(&ids.join("、"))
+                "</td><td>{}</td><td class=\"n\">{}</td><td class=\"code\">",
+                yes_no(counted),
+                group.len()
             ));
+            push_escaped_joined(&mut self.out, group.iter().map(|(_, id)| *id), "、");
+            self.push("</td></tr>");
         }
         self.push("</tbody></table>");
         // The links a reviewer must look at, with their evidence.
-        let doubtful: Vec<_> = r
+        let mut doubtful = r
             .links
             .iter()
             .filter(|l| l.method != "exact" && l.method != "upgraded")
-            .collect();
-        if !doubtful.is_empty() {
+            .peekable();
+        if doubtful.peek().is_some() {
             self.push("<h3>概率匹配、证号姓名不符与疑似匹配的证据</h3><table class=\"fixed\"><colgroup><col style=\"width:15%\"><col style=\"width:13%\"><col style=\"width:18%\"><col style=\"width:12%\"><col style=\"width:9%\"><col style=\"width:33%\"></colgroup><thead><tr><th>来源</th><th>记录编号</th><th>成员</th><th>关联方式</th><th class=\"n\">匹配概率</th><th>匹配证据</th></tr></thead><tbody>");
+            let mut lines = EvidenceLines::default();
             for l in doubtful {
-                let mut lines = Vec::new();
-                evidence_lines("", &l.evidence, &mut lines);
-                let who = self.who(&l.member);
+                self.push("<tr><td>");
+                self.text(label(SOURCES, &l.source));
+                self.push("</td><td class=\"code\">");
+                self.text(&l.record_id);
+                self.push("</td><td>");
+                self.push_who(&l.member);
+                self.push("</td><td>");
+                self.text(label(METHODS, &l.method));
                 self.pushf(format_args!(
-                    "<tr><td>{}</td><td class=\"code\">{}</td><td>{who}</td><td>{}<br>计入：{}</td><td class=\"n\">{:.6}</td><td class=\"code\">{}</td></tr>",
-                    escape(label(SOURCES, &l.source)),
-                    escape(&l.record_id),
-                    escape(label(METHODS, &l.method)),
+                    "<br>计入：{}</td><td class=\"n\">{:.6}</td><td class=\"code\">",
                     yes_no(l.counted),
-                    l.score,
-                    lines.iter().map(|x| escape(x)).collect::<Vec<_>>().join("<br>")
+                    l.score
                 ));
+                lines.write(&mut self.out, &l.evidence);
+                self.push("</td></tr>");
             }
             self.push("</tbody></table>");
         }
@@ -998,30 +1293,29 @@ impl<'a> Page<'a> {
 
     fn evidence(&mut self) {
         let r = self.report;
-        let mut uses: BTreeMap<RecordRef, BTreeSet<String>> = BTreeMap::new();
-        let mut add = |rec: &RecordRef, what: String| {
-            uses.entry(rec.clone()).or_default().insert(what);
-        };
+        let mut uses = RecordUses::default();
         for m in &r.members {
             for mo in &m.months {
                 for rec in &mo.records {
-                    add(rec, format!("{} 收入 {}", m.name, mo.month));
+                    uses.add_record(rec, format_args!("{} 收入 {}", m.name, mo.month));
                 }
                 if let Some(i) = &mo.imputed {
-                    add(
-                        &RecordRef::new(i.source.clone(), i.record_id.clone()),
-                        format!("{} 工资推算 {}", m.name, mo.month),
+                    uses.add(
+                        &i.source,
+                        &i.record_id,
+                        format_args!("{} 工资推算 {}", m.name, mo.month),
                     );
                 }
             }
             for e in &m.excluded_income {
-                add(
-                    &RecordRef::new(e.source.clone(), e.record_id.clone()),
-                    format!("{} 不计入收入 {}", m.name, e.month),
+                uses.add(
+                    &e.source,
+                    &e.record_id,
+                    format_args!("{} 不计入收入 {}", m.name, e.month),
                 );
             }
             for rec in &m.severe_disability {
-                add(rec, format!("{} 重度残疾", m.name));
+                uses.add_record(rec, format_args!("{} 重度残疾", m.name));
             }
         }
         let a = &r.asset_tests;
@@ -1032,12 +1326,12 @@ impl<'a> Page<'a> {
             ("business", &a.business.records),
         ] {
             for rec in records {
-                add(rec, format!("财产核对：{}", label(ASSET_TESTS, code)));
+                uses.add_record(rec, format_args!("财产核对：{}", label(ASSET_TESTS, code)));
             }
         }
         for f in &r.flags {
             for rec in &f.evidence {
-                add(rec, format!("疑点：{}", label(FLAGS, &f.code)));
+                uses.add_record(rec, format_args!("疑点：{}", label(FLAGS, &f.code)));
             }
         }
         for d in &r.explain.determinations {
@@ -1047,9 +1341,9 @@ impl<'a> Page<'a> {
                 .chain(d.members.iter().flat_map(|m| m.conditions.iter()));
             for c in conds {
                 for rec in &c.records {
-                    add(
+                    uses.add_record(
                         rec,
-                        format!(
+                        format_args!(
                             "认定：{}（{}）",
                             label(DETERMINATIONS, &d.code),
                             label(CONDITIONS, &c.name)
@@ -1058,39 +1352,63 @@ impl<'a> Page<'a> {
                 }
             }
         }
+        // A link is a use of its record unless it is exact and the record
+        // has a use already (from the figures or an earlier link).
+        uses.uses
+            .sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        let cited = uses.uses.len();
+        let mut linked: BTreeSet<(&str, &str)> = BTreeSet::new();
         for l in &r.links {
-            let rec = RecordRef::new(l.source.clone(), l.record_id.clone());
-            if l.method != "exact" || !uses.contains_key(&rec) {
+            let key = (l.source.as_str(), l.record_id.as_str());
+            let used = || {
+                linked.contains(&key)
+                    || uses.uses[..cited]
+                        .binary_search_by(|u| (u.0, u.1).cmp(&key))
+                        .is_ok()
+            };
+            if l.method != "exact" || !used() {
                 let who = self.names.get(l.member.as_str()).copied().unwrap_or("");
-                uses.entry(rec)
-                    .or_default()
-                    .insert(format!("{who} 身份关联：{}", label(METHODS, &l.method)));
+                uses.add(
+                    key.0,
+                    key.1,
+                    format_args!("{who} 身份关联：{}", label(METHODS, &l.method)),
+                );
+                linked.insert(key);
             }
         }
         self.push("<section><h2>九、证据记录</h2><p class=\"muted\">本报告引用的全部部门记录，按来源列出记录编号及其用途。</p>");
-        if uses.is_empty() {
+        if uses.uses.is_empty() {
             self.push("<p>无。</p></section>");
             return;
         }
-        let mut by_source: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (rec, what) in &uses {
-            by_source
-                .entry(rec.source.as_str())
-                .or_default()
-                .push(format!(
-                    "<span class=\"code\">{}</span>（{}）",
-                    escape(&rec.record_id),
-                    escape(&what.iter().cloned().collect::<Vec<_>>().join("；"))
-                ));
-        }
+        // By record, then each record's uses sorted and deduplicated.
+        let RecordUses {
+            texts,
+            uses: mut list,
+        } = uses;
+        list.sort_by(|x, y| (x.0, x.1, &texts[x.2.clone()]).cmp(&(y.0, y.1, &texts[y.2.clone()])));
+        list.dedup_by(|x, y| (x.0, x.1, &texts[x.2.clone()]) == (y.0, y.1, &texts[y.2.clone()]));
         self.push("<table class=\"fixed\"><colgroup><col style=\"width:18%\"><col style=\"width:7%\"><col style=\"width:75%\"></colgroup><thead><tr><th>来源</th><th class=\"n\">记录数</th><th>记录编号（用途）</th></tr></thead><tbody>");
-        for (source, items) in &by_source {
+        for source in list.chunk_by(|x, y| x.0 == y.0) {
+            let records = source.chunk_by(|x, y| x.1 == y.1);
+            self.push("<tr><td>");
+            self.text(label(SOURCES, source[0].0));
             self.pushf(format_args!(
-                "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                escape(label(SOURCES, source)),
-                items.len(),
-                items.join("；")
+                "</td><td class=\"n\">{}</td><td>",
+                records.clone().count()
             ));
+            for (i, record) in records.enumerate() {
+                if i > 0 {
+                    self.push("；");
+                }
+                self.push("<span class=\"code\">");
+                self.text(record[0].1);
+                self.push("</span>（");
+                let what = record.iter().map(|u| &texts[u.2.clone()]);
+                push_escaped_joined(&mut self.out, what, "；");
+                self.push("）");
+            }
+            self.push("</td></tr>");
         }
         self.push("</tbody></table></section>");
     }
