@@ -50,6 +50,23 @@ pub use view::{build_view, ensure_views};
 /// The engine's version, recorded in every report.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Runs `future` to completion on the process's engine runtime (built on
+/// first use, two worker threads, shared by every check of the process:
+/// a server answering one household at a time does not start threads per
+/// call). For callers that are not async; not to be called from inside a
+/// Tokio runtime's threads.
+pub fn block_on<F: Future>(future: F) -> Result<F::Output> {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    let rt = match RUNTIME.get() {
+        Some(rt) => rt,
+        None => {
+            let rt = runtime()?;
+            RUNTIME.get_or_init(|| rt)
+        }
+    };
+    Ok(rt.block_on(future))
+}
+
 /// A runtime for DataFusion, for callers that are not async (the CLI).
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()

@@ -305,10 +305,9 @@ pub fn check_linked_each(
     let mut timings = CheckTimings::default();
 
     let t = Instant::now();
-    let rt = hedui_engine::runtime()?;
-    let gathered = rt.block_on(hedui_engine::gather(
+    let gathered = hedui_engine::block_on(hedui_engine::gather(
         store, requests, policies, snapshots, linker,
-    ))?;
+    ))??;
     timings.gather = gathered.timings;
     timings.gather_total = t.elapsed();
 

@@ -164,8 +164,7 @@ pub fn compute(
     previous: &BTreeMap<String, MonitorState>,
 ) -> Result<(Vec<HouseholdRun>, hedui_engine::Timings, Duration)> {
     let t = Instant::now();
-    let rt = hedui_engine::runtime()?;
-    let gathered = rt.block_on(hedui_engine::gather_with(
+    let gathered = hedui_engine::block_on(hedui_engine::gather_with(
         store,
         &roster.set,
         policies,
@@ -175,7 +174,7 @@ pub fn compute(
             with_links: false,
             ..Default::default()
         },
-    ))?;
+    ))??;
     let gather_time = t.elapsed();
     let engine_timings = gathered.timings.clone();
     let regions: BTreeMap<&str, &str> = roster

@@ -164,6 +164,20 @@ impl State {
             return Ok(Arc::clone(l));
         }
         let linker = Arc::new(check::link(&self.store, snapshots, model_hash)?);
+        if model_hash.is_none() {
+            // The newest snapshots answer case systems one household at a
+            // time: their point indexes, built once, spare each call its
+            // queries.
+            let t = std::time::Instant::now();
+            let built = hedui_engine::ensure_indexes(&self.store, &linker.key, snapshots)?;
+            if built > 0 {
+                tracing::info!(
+                    built,
+                    seconds = t.elapsed().as_secs_f64(),
+                    "point indexes built"
+                );
+            }
+        }
         *cached = Some((ids, Arc::clone(&linker)));
         Ok(linker)
     }
