@@ -60,6 +60,9 @@ fn start(data: &Path, config: &Path) -> Server {
         .arg("--config")
         .arg(config)
         .env("HEDUI_LOG", "debug")
+        // Chunks of a few households take milliseconds: paused between
+        // chunks, a batch can be killed mid-way.
+        .env("HEDUI_BATCH_CHUNK_PAUSE_MS", "150")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -121,8 +121,16 @@ fn main() -> anyhow::Result<()> {
     // Linked before the clock starts (a server links on its first check).
     let t = Instant::now();
     let snapshots = hedui_engine::select(&city.store, &Selection::Newest)?;
-    hedui::check::link(&city.store, &snapshots, None)?;
+    let linker = hedui::check::link(&city.store, &snapshots, None)?;
     println!("link      {:.1} s", t.elapsed().as_secs_f64());
+    // The point indexes a server builds with the newest snapshots' linker.
+    let t = Instant::now();
+    let built = hedui_engine::ensure_indexes(&city.store, &linker.key, &snapshots)?;
+    println!(
+        "indexes   {built} built in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    drop(linker);
 
     // Offline, the same batch through the library.
     let policies = hedui::check::policies(None)?;
@@ -180,7 +188,9 @@ fn main() -> anyhow::Result<()> {
             .connect()
             .await?;
         // Warm: the linker prepared, the first check's plans built.
+        let t = Instant::now();
         verify(channel.clone(), hs[0].clone()).await?;
+        println!("warm      first Verify {:.1} s", t.elapsed().as_secs_f64());
 
         // 1. Closed loop.
         let lat = Arc::new(Mutex::new(Vec::new()));

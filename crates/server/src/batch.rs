@@ -196,7 +196,18 @@ fn run_batch(state: &State, b: &Batch) -> anyhow::Result<()> {
         if state.stopping() {
             return Ok(());
         }
-        let (outcomes, _) = check::check_linked(
+        // Every outcome recorded within a moment of being built, a group
+        // at a time (one audit append and one jobs transaction each): a
+        // kill loses at most the groups in flight, and the chunk is
+        // gathered once whatever its size.
+        let by_app: BTreeMap<&str, &hedui_engine::requests::Request> = chunk
+            .requests
+            .iter()
+            .map(|r| (r.application_id.as_str(), r))
+            .collect();
+        let pending: std::sync::Mutex<Vec<(Outcome, String)>> = std::sync::Mutex::new(Vec::new());
+        let flush = |group: Vec<(Outcome, String)>| record_group(state, b, &by_app, group);
+        check::check_linked_each(
             store,
             &chunk,
             &request_snaps,
@@ -204,53 +215,91 @@ fn run_batch(state: &State, b: &Batch) -> anyhow::Result<()> {
             &linker,
             &state.policies,
             None,
+            &|_, o, json| {
+                let full = {
+                    let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
+                    p.push((o, json));
+                    if p.len() >= RECORD_GROUP {
+                        std::mem::take(&mut *p)
+                    } else {
+                        Vec::new()
+                    }
+                };
+                if full.is_empty() { Ok(()) } else { flush(full) }
+            },
         )?;
-        // Logged before the outcomes commit: a kill between the two
-        // computes the chunk again and logs it twice, never not at all.
-        let by_app: BTreeMap<&str, &hedui_engine::requests::Request> = chunk
-            .requests
-            .iter()
-            .map(|r| (r.application_id.as_str(), r))
-            .collect();
-        let mut events = Vec::with_capacity(outcomes.len());
-        for (o, _) in &outcomes {
-            let req = by_app.get(o.application_id());
-            let ids: Vec<String> = req
-                .map(|r| r.members.iter().map(|m| m.id_text()).collect())
-                .unwrap_or_default();
-            events.push(AuditEvent {
-                caller: b.caller.clone(),
-                role: Role::Verify.code().into(),
-                action: "batch_check".into(),
-                outcome: match o {
-                    Outcome::Report(_) => "ok".into(),
-                    Outcome::Error(e) => format!("ok:not_checkable:{}", e.code),
-                },
-                purpose: b.purpose.clone(),
-                authorization_ref: req.map(|r| r.authorization_ref.clone()).unwrap_or_default(),
-                application_id: o.application_id().to_owned(),
-                person_hashes: state
-                    .person_hashes(&ids)
-                    .map_err(|s| anyhow::anyhow!("{}", s.message()))?,
-                report_hash: report_hash(o),
-                detail: format!("batch {}", b.id),
-            });
+        flush(pending.into_inner().unwrap_or_else(|e| e.into_inner()))?;
+        if let Some(pause) = chunk_pause() {
+            std::thread::sleep(pause);
         }
-        store.audit_append_all(events)?;
-        let stored: Vec<StoredOutcome> = outcomes
-            .into_iter()
-            .map(|(o, json)| StoredOutcome {
-                application_id: o.application_id().to_owned(),
-                failed: matches!(o, Outcome::Error(_)),
-                report_hash: report_hash(&o),
-                json,
-            })
-            .collect();
-        state.jobs.record(&b.id, &stored)?;
     }
     // Marks the batch done (also one with no household left to run).
     state.jobs.record(&b.id, &[])?;
     tracing::info!(batch = %b.id, "batch done");
+    Ok(())
+}
+
+/// Fault injection for tests: `HEDUI_BATCH_CHUNK_PAUSE_MS` makes the
+/// runner pause after recording each chunk, so that a test can kill the
+/// server between chunks (a chunk of a few households takes milliseconds
+/// with the point indexes). Unset in production.
+fn chunk_pause() -> Option<Duration> {
+    std::env::var("HEDUI_BATCH_CHUNK_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+}
+
+/// Outcomes recorded together (one audit append, one jobs transaction).
+const RECORD_GROUP: usize = 1_000;
+
+/// Audits and records a group of a batch's outcomes. Logged before the
+/// outcomes commit: a kill between the two computes the group again and
+/// logs it twice, never not at all.
+fn record_group(
+    state: &State,
+    b: &Batch,
+    by_app: &BTreeMap<&str, &hedui_engine::requests::Request>,
+    group: Vec<(Outcome, String)>,
+) -> anyhow::Result<()> {
+    if group.is_empty() {
+        return Ok(());
+    }
+    let mut events = Vec::with_capacity(group.len());
+    for (o, _) in &group {
+        let req = by_app.get(o.application_id());
+        let ids: Vec<String> = req
+            .map(|r| r.members.iter().map(|m| m.id_text()).collect())
+            .unwrap_or_default();
+        events.push(AuditEvent {
+            caller: b.caller.clone(),
+            role: Role::Verify.code().into(),
+            action: "batch_check".into(),
+            outcome: match o {
+                Outcome::Report(_) => "ok".into(),
+                Outcome::Error(e) => format!("ok:not_checkable:{}", e.code),
+            },
+            purpose: b.purpose.clone(),
+            authorization_ref: req.map(|r| r.authorization_ref.clone()).unwrap_or_default(),
+            application_id: o.application_id().to_owned(),
+            person_hashes: state
+                .person_hashes(&ids)
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?,
+            report_hash: report_hash(o),
+            detail: format!("batch {}", b.id),
+        });
+    }
+    state.store.audit_append_all(events)?;
+    let stored: Vec<StoredOutcome> = group
+        .into_iter()
+        .map(|(o, json)| StoredOutcome {
+            application_id: o.application_id().to_owned(),
+            failed: matches!(o, Outcome::Error(_)),
+            report_hash: report_hash(&o),
+            json,
+        })
+        .collect();
+    state.jobs.record(&b.id, &stored)?;
     Ok(())
 }
 

@@ -78,8 +78,11 @@ pub struct Limits {
     pub max_request_bytes: usize,
     /// Largest batch submission (`SubmitBatch`: the two tables), bytes.
     pub max_batch_bytes: usize,
-    /// Households the batch runner gathers at once: memory grows with it,
-    /// and a killed server computes at most this many again.
+    /// Households the batch runner gathers at once, in one set of queries
+    /// (each set scans every source's view, so fewer, larger chunks are
+    /// faster): memory grows with it. Outcomes are recorded a thousand at
+    /// a time as they are built, so a killed server computes again only
+    /// the groups it had not recorded.
     pub batch_chunk_households: usize,
     /// Concurrent requests per connection.
     pub concurrency_per_connection: usize,
@@ -95,7 +98,7 @@ impl Default for Limits {
         Limits {
             max_request_bytes: 4 << 20,
             max_batch_bytes: 512 << 20,
-            batch_chunk_households: 10_000,
+            batch_chunk_households: 100_000,
             concurrency_per_connection: 64,
             concurrent_checks: 2,
             shutdown_grace_seconds: 10,
