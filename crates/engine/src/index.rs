@@ -34,7 +34,6 @@ use arrow::buffer::Buffer;
 use arrow::compute::interleave;
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use hedui_store::{SnapshotMeta, Store};
-use rayon::prelude::*;
 
 use crate::cols::Cols;
 use crate::error::{Error, Result};
@@ -96,18 +95,11 @@ pub fn ensure_indexes(
     key: &str,
     snapshots: &BTreeMap<String, SnapshotMeta>,
 ) -> Result<usize> {
-    let mut wanted = Vec::new();
-    for meta in snapshots.values() {
-        if !store.has_index(&meta.id, key_of(meta, key))? {
-            wanted.push(meta);
-        }
-    }
-    wanted.sort_by_key(|m| std::cmp::Reverse(m.rows));
-    wanted
-        .par_iter()
-        .map(|meta| build_index(store, meta, key))
-        .collect::<Result<Vec<()>>>()?;
-    Ok(wanted.len())
+    crate::view::build_missing(
+        snapshots,
+        |meta| Ok(!store.has_index(&meta.id, key_of(meta, key))?),
+        |meta| build_index(store, meta, key),
+    )
 }
 
 /// Builds and stores the point index of one snapshot (see the module

@@ -69,20 +69,33 @@ pub fn ensure_views(
     key: &str,
     snapshots: &BTreeMap<String, SnapshotMeta>,
 ) -> Result<usize> {
-    let mut wanted = Vec::new();
+    build_missing(
+        snapshots,
+        |meta| Ok(meta.source != "hukou" && !store.has_view(&meta.id, key)?),
+        |meta| build_view(store, meta, key),
+    )
+}
+
+/// Builds what `build` makes for every snapshot `wanted` says lacks it;
+/// returns how many were built. One snapshot per core: each is read and
+/// written on one thread, the largest (social insurance) first, since it
+/// takes the longest.
+pub(crate) fn build_missing(
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+    wanted: impl Fn(&SnapshotMeta) -> Result<bool>,
+    build: impl Fn(&SnapshotMeta) -> Result<()> + Sync,
+) -> Result<usize> {
+    let mut todo = Vec::new();
     for meta in snapshots.values() {
-        if meta.source != "hukou" && !store.has_view(&meta.id, key)? {
-            wanted.push(meta);
+        if wanted(meta)? {
+            todo.push(meta);
         }
     }
-    // One source per core: each view is read, joined and written on one
-    // thread, and the largest (social insurance) takes the longest.
-    wanted.sort_by_key(|m| std::cmp::Reverse(m.rows));
-    wanted
-        .par_iter()
-        .map(|meta| build_view(store, meta, key))
+    todo.sort_by_key(|m| std::cmp::Reverse(m.rows));
+    todo.par_iter()
+        .map(|meta| build(meta))
         .collect::<Result<Vec<()>>>()?;
-    Ok(wanted.len())
+    Ok(todo.len())
 }
 
 fn missing(meta: &SnapshotMeta, key: &str, what: String) -> Error {
