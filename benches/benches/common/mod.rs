@@ -12,6 +12,32 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use hedui_sources::{TableKind, tables};
 use hedui_store::{SnapshotInput, Store};
 
+/// A field of `/proc/self/status` in MiB (`VmRSS`, `VmHWM`); 0 where
+/// there is no such file.
+fn status_mib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// The resident memory of this process now, in MiB.
+#[allow(dead_code)]
+pub(crate) fn rss_mib() -> u64 {
+    status_mib("VmRSS:")
+}
+
+/// The peak resident memory of this process so far, in MiB.
+#[allow(dead_code)]
+pub(crate) fn peak_rss_mib() -> u64 {
+    status_mib("VmHWM:")
+}
+
 /// A numeric setting from the environment.
 pub(crate) fn env(name: &str, default: usize) -> usize {
     std::env::var(name)

@@ -55,17 +55,6 @@ pub fn policies(dir: Option<&Path>) -> Result<PolicySet> {
     }
 }
 
-/// Commits a request table as a snapshot (content-addressed: a
-/// resubmitted batch is the same snapshot), so a report can name it and a
-/// replay can read it back.
-fn store_request_table(
-    store: &Store,
-    n: &Normalised,
-    applied_max: hedui_model::Date,
-) -> Result<SnapshotMeta> {
-    store_table(store, n, applied_max, "check requests")
-}
-
 /// Commits a normalised table of requests or a roster as a snapshot
 /// dated `as_of` (a date of its content), from `department`.
 pub(crate) fn store_table(
@@ -74,7 +63,12 @@ pub(crate) fn store_table(
     as_of: hedui_model::Date,
     department: &str,
 ) -> Result<SnapshotMeta> {
-    let input = SnapshotInput {
+    Ok(store.commit(table_input(n, as_of, department))?.meta)
+}
+
+/// The snapshot of a normalised table dated `as_of`, from `department`.
+fn table_input(n: &Normalised, as_of: hedui_model::Date, department: &str) -> SnapshotInput {
+    SnapshotInput {
         source: n.table.name.to_owned(),
         as_of,
         department: department.into(),
@@ -83,8 +77,40 @@ pub(crate) fn store_table(
         rows: n.rows.clone(),
         quarantine: n.quarantine.clone(),
         source_files: vec![n.file.clone()],
-    };
-    Ok(store.commit(input)?.meta)
+    }
+}
+
+/// The requests of normalised `applications` and `members` tables, and
+/// the two snapshots that will hold them (not committed: see
+/// [`store_requests`]).
+pub fn request_inputs(
+    apps: &Normalised,
+    members: &Normalised,
+) -> Result<(RequestSet, [SnapshotInput; 2])> {
+    let set = hedui_engine::requests::from_normalised(apps, members)?;
+    // The snapshots' as_of: the latest applied_on of the batch (a date of
+    // the content, not of the clock).
+    let as_of = set
+        .requests
+        .iter()
+        .map(|r| r.applied_on)
+        .max()
+        .unwrap_or(hedui_model::Date::from_ymd_opt(1970, 1, 1).unwrap_or_default());
+    let inputs = [
+        table_input(apps, as_of, "check requests"),
+        table_input(members, as_of, "check requests"),
+    ];
+    Ok((set, inputs))
+}
+
+/// How a report will name the snapshot of `input` once committed: its
+/// content id, computed without writing anything.
+pub fn input_ref(input: &SnapshotInput) -> Result<SnapshotRef> {
+    Ok(SnapshotRef {
+        source: input.source.clone(),
+        id: input.content_id()?.to_string(),
+        as_of: input.as_of,
+    })
 }
 
 /// `DIR/<stem>.parquet`, `.arrow`, `.ipc`, `.feather` or `.csv`, the first that exists.
@@ -113,26 +139,16 @@ pub fn load_and_store_requests(
 }
 
 /// Stores normalised `applications` and `members` tables as snapshots
-/// and returns the requests with the snapshots that hold them (a file
-/// batch, or one household sent to the server: the same path).
+/// (content-addressed: a resubmitted batch is the same snapshot), so that
+/// a report can name them and a replay read them back, and returns the
+/// requests with the snapshots that hold them.
 pub fn store_requests(
     store: &Store,
     apps: &Normalised,
     members: &Normalised,
 ) -> Result<(RequestSet, Vec<SnapshotMeta>)> {
-    let set = hedui_engine::requests::from_normalised(apps, members)?;
-    // The snapshots' as_of: the latest applied_on of the batch (a date of
-    // the content, not of the clock).
-    let as_of = set
-        .requests
-        .iter()
-        .map(|r| r.applied_on)
-        .max()
-        .unwrap_or(hedui_model::Date::from_ymd_opt(1970, 1, 1).unwrap_or_default());
-    let metas = vec![
-        store_request_table(store, apps, as_of)?,
-        store_request_table(store, members, as_of)?,
-    ];
+    let (set, [a, m]) = request_inputs(apps, members)?;
+    let metas = vec![store.commit(a)?.meta, store.commit(m)?.meta];
     Ok((set, metas))
 }
 
@@ -302,6 +318,67 @@ pub fn check_linked_each(
     policy_hash: Option<&str>,
     sink: &Sink<'_>,
 ) -> Result<CheckTimings> {
+    check_linked_refs_each(
+        store,
+        requests,
+        request_snapshots.iter().map(snapshot_ref).collect(),
+        snapshots,
+        linker,
+        policies,
+        policy_hash,
+        sink,
+    )
+}
+
+/// How a report names a snapshot.
+fn snapshot_ref(m: &SnapshotMeta) -> SnapshotRef {
+    SnapshotRef {
+        source: m.source.clone(),
+        id: m.id.to_string(),
+        as_of: m.as_of,
+    }
+}
+
+/// As [`check_linked`], the request snapshots named by their references
+/// (the server computes them from the content, and commits the snapshots
+/// while the check runs).
+#[allow(clippy::too_many_arguments)]
+pub fn check_linked_refs(
+    store: &Store,
+    requests: &RequestSet,
+    request_refs: Vec<SnapshotRef>,
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+    linker: &Linker,
+    policies: &PolicySet,
+    policy_hash: Option<&str>,
+) -> Result<(Vec<(Outcome, String)>, CheckTimings)> {
+    collect_json(|sink| {
+        check_linked_refs_each(
+            store,
+            requests,
+            request_refs,
+            snapshots,
+            linker,
+            policies,
+            policy_hash,
+            sink,
+        )
+    })
+}
+
+/// As [`check_linked_each`], the request snapshots named by their
+/// references.
+#[allow(clippy::too_many_arguments)]
+fn check_linked_refs_each(
+    store: &Store,
+    requests: &RequestSet,
+    request_refs: Vec<SnapshotRef>,
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+    linker: &Linker,
+    policies: &PolicySet,
+    policy_hash: Option<&str>,
+    sink: &Sink<'_>,
+) -> Result<CheckTimings> {
     let mut timings = CheckTimings::default();
 
     let t = Instant::now();
@@ -313,12 +390,8 @@ pub fn check_linked_each(
 
     let mut refs: Vec<SnapshotRef> = snapshots
         .values()
-        .chain(request_snapshots)
-        .map(|m| SnapshotRef {
-            source: m.source.clone(),
-            id: m.id.to_string(),
-            as_of: m.as_of,
-        })
+        .map(snapshot_ref)
+        .chain(request_refs)
         .collect();
     refs.sort();
     let inputs = ReportInputs {

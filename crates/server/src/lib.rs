@@ -145,7 +145,10 @@ pub async fn run(
         .add_service(monitoring)
         .add_service(flight)
         .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(listener),
+            // No Nagle: an answer's last frames (data, trailers) go out
+            // at once instead of waiting for the caller's delayed ACK,
+            // which held every Verify for tens of milliseconds.
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             signal,
         );
     let grace = std::time::Duration::from_secs(limits.shutdown_grace_seconds);

@@ -460,13 +460,9 @@ impl v1::verification_server::Verification for Verification {
             .map_err(|_| Status::unavailable("the server is shutting down"))?;
         let worker = Arc::clone(state);
         let include_json = body.include_json;
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        // The check runs its own engine runtime and rayon: off the server's
-        // async threads.
-        std::thread::spawn(move || {
-            let _ = tx.send(check_one(&worker, &household));
-        });
-        let result = rx
+        // The check blocks (the engine's runtime, rayon, fsyncs): off the
+        // server's async threads, on tokio's pool of blocking threads.
+        let result = tokio::task::spawn_blocking(move || check_one(&worker, &household))
             .await
             .map_err(|_| Status::internal("the check stopped"))?;
         let (outcome, persons) = match result {
@@ -516,8 +512,7 @@ enum CheckError {
 fn check_one(state: &State, h: &v1::Household) -> Result<(Outcome, Vec<String>), CheckError> {
     let (apps, members) =
         request_tables(std::slice::from_ref(h)).map_err(|e| CheckError::Invalid(e.to_string()))?;
-    let (set, snaps) =
-        check::store_requests(&state.store, &apps, &members).map_err(CheckError::Internal)?;
+    let (set, inputs) = check::request_inputs(&apps, &members).map_err(CheckError::Internal)?;
     if let Some(r) = set.rejected.first() {
         return Err(CheckError::Invalid(format!("{}: {}", r.code, r.message)));
     }
@@ -527,17 +522,50 @@ fn check_one(state: &State, h: &v1::Household) -> Result<(Outcome, Vec<String>),
         .flat_map(|r| r.members.iter().map(|m| m.id_text()))
         .filter(|s| !s.is_empty())
         .collect();
+    let refs = inputs
+        .iter()
+        .map(check::input_ref)
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map_err(CheckError::Internal)?;
     let (snapshots, linker) = state.linker().map_err(CheckError::Internal)?;
-    let (mut outcomes, _) = check::check_linked(
-        &state.store,
-        &set,
-        &snaps,
-        &snapshots,
-        &linker,
-        &state.policies,
-        None,
-    )
-    .map_err(CheckError::Internal)?;
+    // The two request snapshots are committed (each its own chain of
+    // fsyncs) while the check runs; the answer waits for both, so a report
+    // never names a snapshot that is not durable.
+    let store = &state.store;
+    let (committed, checked) = std::thread::scope(|scope| {
+        let commits: Vec<_> = inputs
+            .into_iter()
+            .map(|input| scope.spawn(move || store.commit(input)))
+            .collect();
+        let checked = check::check_linked_refs(
+            store,
+            &set,
+            refs.clone(),
+            &snapshots,
+            &linker,
+            &state.policies,
+            None,
+        );
+        let committed = commits
+            .into_iter()
+            .map(|c| match c.join() {
+                Ok(r) => r.map_err(anyhow::Error::from),
+                Err(_) => Err(anyhow::anyhow!("committing a request snapshot panicked")),
+            })
+            .collect::<anyhow::Result<Vec<_>>>();
+        (committed, checked)
+    });
+    let committed = committed.map_err(CheckError::Internal)?;
+    for (c, r) in committed.iter().zip(&refs) {
+        if c.meta.id.as_str() != r.id {
+            return Err(CheckError::Internal(anyhow::anyhow!(
+                "request snapshot {} was committed as {}",
+                r.id,
+                c.meta.id
+            )));
+        }
+    }
+    let (mut outcomes, _) = checked.map_err(CheckError::Internal)?;
     let (outcome, _) = outcomes
         .pop()
         .ok_or_else(|| CheckError::Internal(anyhow::anyhow!("no outcome for the household")))?;

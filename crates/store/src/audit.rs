@@ -120,6 +120,14 @@ impl Store {
     /// The data directory's audit key, created (32 bytes from the
     /// operating system's random source, mode 0600) on first use.
     fn audit_key(&self) -> Result<[u8; 32]> {
+        if let Some(k) = self.audit_key.get() {
+            return Ok(*k);
+        }
+        let key = self.read_or_create_audit_key()?;
+        Ok(*self.audit_key.get_or_init(|| key))
+    }
+
+    fn read_or_create_audit_key(&self) -> Result<[u8; 32]> {
         let path = self.audit_key_path();
         if let Ok(bytes) = std::fs::read(&path) {
             return <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| Error::Corrupt {

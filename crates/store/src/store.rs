@@ -58,6 +58,10 @@ const CHUNK_ROWS: usize = 64 * 1024;
 const READ_BATCH_ROWS: usize = 64 * 1024;
 /// zstd level of every Parquet file.
 const ZSTD_LEVEL: i32 = 1;
+
+/// Below this many rows a table is written uncompressed, in one chunk on
+/// the calling thread (see [`writer_properties`] and [`write_table`]).
+const SMALL_TABLE_ROWS: usize = 1024;
 /// Target false-positive rate of the bloom filters.
 const BLOOM_FPP: f64 = 0.01;
 
@@ -142,6 +146,8 @@ pub struct Store {
     root: PathBuf,
     pub(crate) catalog: Catalog,
     pub(crate) lock: DirLock,
+    /// The audit key, once read (it never changes once created).
+    pub(crate) audit_key: std::sync::OnceLock<[u8; 32]>,
 }
 
 /// A commit's directory in `tmp/`, removed on drop unless disarmed.
@@ -213,10 +219,18 @@ pub(crate) fn batch_reader(path: PathBuf, columns: Option<&[&str]>) -> Result<Ba
 /// 128 Ki-row row groups, bloom filters on the key columns, the sort order
 /// recorded.
 fn writer_properties(schema: &SchemaRef, rows: usize, sorted: bool) -> WriterProperties {
+    // A table of a few rows (a case system's household, an empty
+    // quarantine) is written uncompressed: a zstd codec per column costs
+    // more to set up than it saves on a few hundred bytes. The snapshot id
+    // is a digest of the rows, not of the file, so it is the same either
+    // way.
+    let compression = if rows < SMALL_TABLE_ROWS {
+        Compression::UNCOMPRESSED
+    } else {
+        Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).expect("valid zstd level"))
+    };
     let mut props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(ZSTD_LEVEL).expect("valid zstd level"),
-        ))
+        .set_compression(compression)
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("hedui-store {}", env!("CARGO_PKG_VERSION")));
@@ -269,31 +283,45 @@ fn write_table(
     let mut writer =
         ArrowWriter::try_new(HashingWriter::new(file), Arc::clone(schema), Some(props))
             .map_err(|e| Error::parquet(path, e))?;
-    let (digest, consumed) = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<RecordBatch>>(1);
-        let producer = scope.spawn(move || {
-            let mut hasher = TableHasher::new(Arc::clone(schema));
-            let mut start = 0;
-            while start < rows {
-                let end = (start + CHUNK_ROWS).min(rows);
-                let batch = match chunk(start..end) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return None;
-                    }
-                };
+    let (digest, consumed) = if rows < SMALL_TABLE_ROWS {
+        // One chunk: hashed and encoded here, without a second thread.
+        let mut hasher = TableHasher::new(Arc::clone(schema));
+        let consumed = (|| {
+            if rows > 0 {
+                let batch = chunk(0..rows)?;
                 hasher.update(&batch);
-                if tx.send(Ok(batch)).is_err() {
-                    return None; // the writer stopped
-                }
-                start = end;
+                encode(&mut writer, &batch, path, fail_during)?;
             }
-            Some(hasher.finish())
-        });
-        let consumed = consume(rx, &mut writer, path, fail_during);
-        (producer.join().expect("hashing thread panicked"), consumed)
-    });
+            Ok(())
+        })();
+        (Some(hasher.finish()), consumed)
+    } else {
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<RecordBatch>>(1);
+            let producer = scope.spawn(move || {
+                let mut hasher = TableHasher::new(Arc::clone(schema));
+                let mut start = 0;
+                while start < rows {
+                    let end = (start + CHUNK_ROWS).min(rows);
+                    let batch = match chunk(start..end) {
+                        Ok(b) => b,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return None;
+                        }
+                    };
+                    hasher.update(&batch);
+                    if tx.send(Ok(batch)).is_err() {
+                        return None; // the writer stopped
+                    }
+                    start = end;
+                }
+                Some(hasher.finish())
+            });
+            let consumed = consume(rx, &mut writer, path, fail_during);
+            (producer.join().expect("hashing thread panicked"), consumed)
+        })
+    };
     consumed?;
     let digest = digest.expect("the producer finishes when the writer does");
     let inner = writer.into_inner().map_err(|e| Error::parquet(path, e))?;
@@ -322,12 +350,23 @@ fn consume<W: io::Write + Send>(
     fail_during: Option<FailPoint>,
 ) -> Result<()> {
     for batch in rx {
-        writer.write(&batch?).map_err(|e| Error::parquet(path, e))?;
-        if let Some(fp) = fail_during {
-            return Err(Error::Injected(fp));
-        }
+        encode(writer, &batch?, path, fail_during)?;
     }
     Ok(())
+}
+
+/// Encodes one chunk (and fails after it, for the failure tests).
+fn encode<W: io::Write + Send>(
+    writer: &mut ArrowWriter<W>,
+    batch: &RecordBatch,
+    path: &Path,
+    fail_during: Option<FailPoint>,
+) -> Result<()> {
+    writer.write(batch).map_err(|e| Error::parquet(path, e))?;
+    match fail_during {
+        Some(fp) => Err(Error::Injected(fp)),
+        None => Ok(()),
+    }
 }
 
 /// Reads a whole Parquet file.
@@ -458,6 +497,7 @@ impl Store {
             lock: DirLock::new(root.join(LOCK_FILE)),
             root,
             catalog,
+            audit_key: std::sync::OnceLock::new(),
         };
         store.sweep()?;
         Ok(store)
