@@ -496,6 +496,22 @@ mod round_trip {
         store.verify(&c.meta.id).unwrap();
     }
 
+    /// A table of a few rows is written uncompressed (no codec per
+    /// column); a large one with zstd. The id does not depend on it.
+    #[test]
+    fn small_tables_are_written_uncompressed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let codec = |n: usize| {
+            let c = store.commit(tax_input(n, 9, date(2024, 6, 30))).unwrap();
+            let path = store.snapshot_dir(&c.meta.id).unwrap().join("rows.parquet");
+            let r = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+            r.metadata().row_group(0).column(0).compression()
+        };
+        assert_eq!(codec(5), Compression::UNCOMPRESSED);
+        assert!(matches!(codec(5000), Compression::ZSTD(_)));
+    }
+
     #[test]
     fn a_reopened_store_reads_what_it_committed() {
         let dir = tempfile::tempdir().unwrap();
