@@ -288,18 +288,15 @@ pub fn check_linked(
     policies: &PolicySet,
     policy_hash: Option<&str>,
 ) -> Result<(Vec<(Outcome, String)>, CheckTimings)> {
-    collect_json(|sink| {
-        check_linked_each(
-            store,
-            requests,
-            request_snapshots,
-            snapshots,
-            linker,
-            policies,
-            policy_hash,
-            sink,
-        )
-    })
+    check_linked_refs(
+        store,
+        requests,
+        request_snapshots.iter().map(snapshot_ref).collect(),
+        snapshots,
+        linker,
+        policies,
+        policy_hash,
+    )
 }
 
 /// The checks of `requests` over `snapshots`: the facts of every
