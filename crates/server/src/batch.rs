@@ -210,7 +210,7 @@ fn run_batch(state: &State, b: &Batch) -> anyhow::Result<()> {
         check::check_linked_each(
             store,
             &chunk,
-            &request_snaps,
+            check::snapshot_refs(&request_snaps),
             &snapshots,
             &linker,
             &state.policies,

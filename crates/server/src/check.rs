@@ -235,7 +235,7 @@ pub fn run_checks_each(
     let mut timings = check_linked_each(
         store,
         requests,
-        request_snapshots,
+        snapshot_refs(request_snapshots),
         &snapshots,
         &linker,
         policies,
@@ -278,69 +278,10 @@ fn collect_json(
 
 /// The checks of `requests` over `snapshots`, with the links `linker`
 /// names, in application order, each outcome with its canonical JSON
-/// (serialised once, with its hash).
+/// (serialised once, with its hash). The request snapshots are named by
+/// their references ([`snapshot_refs`] of committed ones; the server
+/// computes them from the content and commits while the check runs).
 pub fn check_linked(
-    store: &Store,
-    requests: &RequestSet,
-    request_snapshots: &[SnapshotMeta],
-    snapshots: &BTreeMap<String, SnapshotMeta>,
-    linker: &Linker,
-    policies: &PolicySet,
-    policy_hash: Option<&str>,
-) -> Result<(Vec<(Outcome, String)>, CheckTimings)> {
-    check_linked_refs(
-        store,
-        requests,
-        request_snapshots.iter().map(snapshot_ref).collect(),
-        snapshots,
-        linker,
-        policies,
-        policy_hash,
-    )
-}
-
-/// The checks of `requests` over `snapshots`: the facts of every
-/// household gathered in one set of queries, then the policy and the
-/// report of each household in parallel, each outcome handed to `sink` as
-/// soon as it is built and the household's facts dropped, so a batch
-/// never holds all its reports.
-#[allow(clippy::too_many_arguments)]
-pub fn check_linked_each(
-    store: &Store,
-    requests: &RequestSet,
-    request_snapshots: &[SnapshotMeta],
-    snapshots: &BTreeMap<String, SnapshotMeta>,
-    linker: &Linker,
-    policies: &PolicySet,
-    policy_hash: Option<&str>,
-    sink: &Sink<'_>,
-) -> Result<CheckTimings> {
-    check_linked_refs_each(
-        store,
-        requests,
-        request_snapshots.iter().map(snapshot_ref).collect(),
-        snapshots,
-        linker,
-        policies,
-        policy_hash,
-        sink,
-    )
-}
-
-/// How a report names a snapshot.
-fn snapshot_ref(m: &SnapshotMeta) -> SnapshotRef {
-    SnapshotRef {
-        source: m.source.clone(),
-        id: m.id.to_string(),
-        as_of: m.as_of,
-    }
-}
-
-/// As [`check_linked`], the request snapshots named by their references
-/// (the server computes them from the content, and commits the snapshots
-/// while the check runs).
-#[allow(clippy::too_many_arguments)]
-pub fn check_linked_refs(
     store: &Store,
     requests: &RequestSet,
     request_refs: Vec<SnapshotRef>,
@@ -350,7 +291,7 @@ pub fn check_linked_refs(
     policy_hash: Option<&str>,
 ) -> Result<(Vec<(Outcome, String)>, CheckTimings)> {
     collect_json(|sink| {
-        check_linked_refs_each(
+        check_linked_each(
             store,
             requests,
             request_refs,
@@ -363,10 +304,25 @@ pub fn check_linked_refs(
     })
 }
 
-/// As [`check_linked_each`], the request snapshots named by their
-/// references.
+/// How a report names snapshots.
+pub fn snapshot_refs<'a>(metas: impl IntoIterator<Item = &'a SnapshotMeta>) -> Vec<SnapshotRef> {
+    metas
+        .into_iter()
+        .map(|m| SnapshotRef {
+            source: m.source.clone(),
+            id: m.id.to_string(),
+            as_of: m.as_of,
+        })
+        .collect()
+}
+
+/// The checks of `requests` over `snapshots`: the facts of every
+/// household gathered in one set of queries, then the policy and the
+/// report of each household in parallel, each outcome handed to `sink` as
+/// soon as it is built and the household's facts dropped, so a batch
+/// never holds all its reports.
 #[allow(clippy::too_many_arguments)]
-fn check_linked_refs_each(
+pub fn check_linked_each(
     store: &Store,
     requests: &RequestSet,
     request_refs: Vec<SnapshotRef>,
@@ -385,11 +341,8 @@ fn check_linked_refs_each(
     timings.gather = gathered.timings;
     timings.gather_total = t.elapsed();
 
-    let mut refs: Vec<SnapshotRef> = snapshots
-        .values()
-        .map(snapshot_ref)
-        .chain(request_refs)
-        .collect();
+    let mut refs = snapshot_refs(snapshots.values());
+    refs.extend(request_refs);
     refs.sort();
     let inputs = ReportInputs {
         snapshots: refs,
@@ -575,7 +528,7 @@ pub fn truth_agreement(
     let (truthful, _) = check_linked(
         store,
         requests,
-        request_snapshots,
+        snapshot_refs(request_snapshots),
         &snapshots,
         &linker,
         &policies,

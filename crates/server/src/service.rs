@@ -537,7 +537,7 @@ fn check_one(state: &State, h: &v1::Household) -> Result<(Outcome, Vec<String>),
             .into_iter()
             .map(|input| scope.spawn(move || store.commit(input)))
             .collect();
-        let checked = check::check_linked_refs(
+        let checked = check::check_linked(
             store,
             &set,
             refs.clone(),

@@ -56,7 +56,8 @@ pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 const CHUNK_ROWS: usize = 64 * 1024;
 /// Rows per batch returned by the readers.
 const READ_BATCH_ROWS: usize = 64 * 1024;
-/// zstd level of every Parquet file.
+/// zstd level of every Parquet file but the small ones (see
+/// [`SMALL_TABLE_ROWS`]).
 const ZSTD_LEVEL: i32 = 1;
 
 /// Below this many rows a table is written uncompressed, in one chunk on
@@ -286,14 +287,13 @@ fn write_table(
     let (digest, consumed) = if rows < SMALL_TABLE_ROWS {
         // One chunk: hashed and encoded here, without a second thread.
         let mut hasher = TableHasher::new(Arc::clone(schema));
-        let consumed = (|| {
-            if rows > 0 {
-                let batch = chunk(0..rows)?;
+        let consumed = match rows {
+            0 => Ok(()),
+            _ => chunk(0..rows).and_then(|batch| {
                 hasher.update(&batch);
-                encode(&mut writer, &batch, path, fail_during)?;
-            }
-            Ok(())
-        })();
+                encode(&mut writer, &batch, path, fail_during)
+            }),
+        };
         (Some(hasher.finish()), consumed)
     } else {
         std::thread::scope(|scope| {
