@@ -132,7 +132,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
         "   time: linking {:.2} s, DataFusion {:.2} s, assembling facts {:.2} s, policy + report {:.2} s, writing {:.2} s",
         t.link.as_secs_f64(),
         queries,
-        t.gather.assemble.as_secs_f64(),
+        (t.gather.assemble + t.facts()).as_secs_f64(),
         t.policy_and_report().as_secs_f64(),
         t.sink().as_secs_f64()
     );

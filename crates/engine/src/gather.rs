@@ -20,7 +20,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow::array::{ArrayRef, BooleanArray, Date32Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+};
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use hedui_matching::{Method, RecordInput, Records};
@@ -565,119 +567,153 @@ fn add_fact(source: &str, c: &Cols<'_>, i: usize, m: &mut Member) -> Result<()> 
     Ok(())
 }
 
-/// The facts and links of one result batch of a department source.
-struct BatchFacts {
-    /// Scratch members holding only this batch's facts, by member index.
-    members: BTreeMap<usize, Member>,
-    /// The batch's links in row order, by member index.
-    links: Vec<(usize, LinkedRecord)>,
+/// The link columns of one result batch of a department source.
+struct LinkCols<'a> {
+    c: Cols<'a>,
+    idx: &'a Int64Array,
+    method: &'a StringArray,
+    counted: &'a BooleanArray,
+    score: &'a Float64Array,
+    explanation: &'a StringArray,
+    record_id: &'a StringArray,
+    id_raw: &'a StringArray,
+    name_raw: &'a StringArray,
 }
 
-/// Turns one result batch into facts and, with `with_links`, links (see
-/// [`add_fact`]).
-fn batch_facts(
-    source: &str,
-    b: &RecordBatch,
-    members: &[Member],
-    with_links: bool,
-) -> Result<BatchFacts> {
-    let c = Cols::new(b, source);
-    let (idx, method, counted, score, expl) = (
-        c.i64("member_idx")?,
-        c.str("method")?,
-        c.bool("counted")?,
-        c.f64("score")?,
-        c.str("explanation")?,
-    );
-    let (rid, id_raw, name_raw) = (c.str("record_id")?, c.str("id_raw")?, c.str("name_raw")?);
-    let mut part = BatchFacts {
-        members: BTreeMap::new(),
-        links: Vec::with_capacity(b.num_rows()),
-    };
-    for i in 0..b.num_rows() {
-        let mi = idx.value(i) as usize;
-        let Some(declared) = members.get(mi) else {
-            continue;
-        };
-        let m = part
-            .members
-            .entry(mi)
-            .or_insert_with(|| Member::new(String::new(), String::new(), declared.relation));
-        let meth = method.value(i);
-        let is_counted = counted.value(i);
-        let rec = rref(source, rid.value(i));
-        if is_counted {
-            add_fact(source, &c, i, m)?;
-        } else {
-            m.link_flags.push(LinkFlag {
-                kind: LinkFlagKind::PossibleMatch,
-                record: rec.clone(),
-            });
-        }
-        if meth == Method::IdConflict.code() {
-            m.link_flags.push(LinkFlag {
-                kind: LinkFlagKind::IdConflict,
-                record: rec,
-            });
-        }
-        if !with_links {
-            continue;
-        }
-        let (id, name) = (opt_str(id_raw, i), opt_str(name_raw, i));
-        // A link by id (and name) is explained by that: its waterfall
-        // stays with the stored links. Every other link carries the
-        // matcher's whole explanation, with what the record carried.
-        let evidence = if meth == Method::Exact.code() || meth == Method::Upgraded.code() {
-            Evidence::Id {
-                id: id.map(str::to_owned),
-                name: name.map(str::to_owned),
-            }
-        } else {
-            Evidence::Json(match serde_json::from_str(expl.value(i)) {
-                Ok(serde_json::Value::Object(mut o)) => {
-                    o.insert("id".into(), id.map(Into::into).unwrap_or_default());
-                    o.insert("name".into(), name.map(Into::into).unwrap_or_default());
-                    serde_json::Value::Object(o)
-                }
-                _ => serde_json::json!({"id": id, "name": name}),
-            })
-        };
-        part.links.push((
-            mi,
-            LinkedRecord {
-                source: source.to_owned(),
-                record_id: rid.value(i).to_owned(),
-                member: declared.id_number.clone(),
-                method: meth.to_owned(),
-                score: if score.is_valid(i) {
-                    score.value(i)
-                } else {
-                    0.0
-                },
-                counted: is_counted,
-                evidence,
-            },
-        ));
+impl<'a> LinkCols<'a> {
+    fn new(b: &'a RecordBatch, source: &'a str) -> Result<Self> {
+        let c = Cols::new(b, source);
+        Ok(LinkCols {
+            idx: c.i64("member_idx")?,
+            method: c.str("method")?,
+            counted: c.bool("counted")?,
+            score: c.f64("score")?,
+            explanation: c.str("explanation")?,
+            record_id: c.str("record_id")?,
+            id_raw: c.str("id_raw")?,
+            name_raw: c.str("name_raw")?,
+            c,
+        })
     }
-    Ok(part)
 }
 
-/// Appends a scratch member's facts to the member's.
-fn absorb(m: &mut Member, s: Member) {
-    m.deaths.extend(s.deaths);
-    m.disability.extend(s.disability);
-    m.tax.extend(s.tax);
-    m.social_insurance.extend(s.social_insurance);
-    m.housing_fund.extend(s.housing_fund);
-    m.assets.bank.extend(s.assets.bank);
-    m.assets.securities.extend(s.assets.securities);
-    m.assets.insurance.extend(s.assets.insurance);
-    m.assets.property.extend(s.assets.property);
-    m.assets.vehicles.extend(s.assets.vehicles);
-    m.assets.business.extend(s.assets.business);
-    m.expenses.extend(s.expenses);
-    m.staff.extend(s.staff);
-    m.link_flags.extend(s.link_flags);
+/// Adds result row `i` of a department source to member `m` (declared
+/// with the id text `member_id`): a counted record's facts, a possible
+/// match or an id conflict as a link flag, and with `with_links` the
+/// record's link.
+fn row_facts(
+    source: &str,
+    l: &LinkCols<'_>,
+    i: usize,
+    m: &mut Member,
+    member_id: &str,
+    with_links: bool,
+) -> Result<Option<LinkedRecord>> {
+    let meth = l.method.value(i);
+    let is_counted = l.counted.value(i);
+    let rid = l.record_id.value(i);
+    if is_counted {
+        add_fact(source, &l.c, i, m)?;
+    } else {
+        m.link_flags.push(LinkFlag {
+            kind: LinkFlagKind::PossibleMatch,
+            record: rref(source, rid),
+        });
+    }
+    if meth == Method::IdConflict.code() {
+        m.link_flags.push(LinkFlag {
+            kind: LinkFlagKind::IdConflict,
+            record: rref(source, rid),
+        });
+    }
+    if !with_links {
+        return Ok(None);
+    }
+    let (id, name) = (opt_str(l.id_raw, i), opt_str(l.name_raw, i));
+    // A link by id (and name) is explained by that: its waterfall stays
+    // with the stored links. Every other link carries the matcher's whole
+    // explanation, with what the record carried.
+    let evidence = if meth == Method::Exact.code() || meth == Method::Upgraded.code() {
+        Evidence::Id {
+            id: id.map(str::to_owned),
+            name: name.map(str::to_owned),
+        }
+    } else {
+        Evidence::Json(match serde_json::from_str(l.explanation.value(i)) {
+            Ok(serde_json::Value::Object(mut o)) => {
+                o.insert("id".into(), id.map(Into::into).unwrap_or_default());
+                o.insert("name".into(), name.map(Into::into).unwrap_or_default());
+                serde_json::Value::Object(o)
+            }
+            _ => serde_json::json!({"id": id, "name": name}),
+        })
+    };
+    Ok(Some(LinkedRecord {
+        source: source.to_owned(),
+        record_id: rid.to_owned(),
+        member: member_id.to_owned(),
+        method: meth.to_owned(),
+        score: if l.score.is_valid(i) {
+            l.score.value(i)
+        } else {
+            0.0
+        },
+        counted: is_counted,
+        evidence,
+    }))
+}
+
+/// One department source's result rows, as the query returned them,
+/// with each request's rows: `rows[start[k]..start[k + 1]]` are request
+/// `k`'s (batch, row) positions in result order.
+#[derive(Debug)]
+struct SourceRows {
+    source: String,
+    batches: Vec<RecordBatch>,
+    start: Vec<usize>,
+    rows: Vec<(u32, u32)>,
+}
+
+impl SourceRows {
+    /// Groups `batches` by the request owning each row's member (rows of
+    /// members not in the table are dropped), keeping result order
+    /// within each request.
+    fn new(
+        source: &str,
+        batches: Vec<RecordBatch>,
+        owner: &[usize],
+        requests: usize,
+    ) -> Result<Self> {
+        let mut count = vec![0usize; requests + 1];
+        let mut placed: Vec<(usize, u32, u32)> = Vec::new();
+        for (b, batch) in batches.iter().enumerate() {
+            let idx = Cols::new(batch, source).i64("member_idx")?;
+            for i in 0..batch.num_rows() {
+                if let Some(&k) = usize::try_from(idx.value(i))
+                    .ok()
+                    .and_then(|mi| owner.get(mi))
+                {
+                    count[k + 1] += 1;
+                    placed.push((k, b as u32, i as u32));
+                }
+            }
+        }
+        for k in 0..requests {
+            count[k + 1] += count[k];
+        }
+        let mut next = count.clone();
+        let mut rows = vec![(0u32, 0u32); placed.len()];
+        for (k, b, i) in placed {
+            rows[next[k]] = (b, i);
+            next[k] += 1;
+        }
+        Ok(SourceRows {
+            source: source.to_owned(),
+            batches,
+            start: count,
+            rows,
+        })
+    }
 }
 
 use arrow::array::Array;
@@ -702,7 +738,8 @@ pub async fn gather(
     .await
 }
 
-/// As [`gather`], as `options` say.
+/// As [`gather`], as `options` say: every household's facts built at
+/// once (see [`gather_pending`] for building them one by one).
 pub async fn gather_with(
     store: &Store,
     requests: &RequestSet,
@@ -711,6 +748,115 @@ pub async fn gather_with(
     linker: &Linker,
     options: GatherOptions,
 ) -> Result<Gathered> {
+    let pending = gather_pending(store, requests, policies, snapshots, linker, options).await?;
+    let t = Instant::now();
+    let households = (0..pending.len())
+        .into_par_iter()
+        .map(|k| pending.facts(k))
+        .collect::<Result<Vec<_>>>()?;
+    let mut timings = pending.timings;
+    timings.assemble += t.elapsed();
+    Ok(Gathered {
+        households,
+        timings,
+    })
+}
+
+/// A batch whose queries have run: their results held as Arrow, grouped
+/// by household, each household's facts built when asked for
+/// ([`Pending::facts`]). A batch of a hundred thousand households holds
+/// its query results (tens of bytes a record), not every household's
+/// facts and links as structs at once (hundreds).
+#[derive(Debug)]
+pub struct Pending<'a> {
+    requests: &'a [Request],
+    with_links: bool,
+    /// The households in output order (by application id): a request's
+    /// position, or its rejection.
+    order: Vec<std::result::Result<usize, Rejected>>,
+    /// Request `k`'s members are `members[member_start[k]..member_start[k + 1]]`.
+    member_start: Vec<usize>,
+    /// Every declared member with their hukou facts.
+    members: Vec<Member>,
+    /// Each request's links placed before the sources: declared members
+    /// placed by the matcher, then hukou registrations.
+    base_links: Vec<Vec<LinkedRecord>>,
+    /// Each department source's rows, in source order.
+    sources: Vec<SourceRows>,
+    /// Where the time went: DataFusion per source, and grouping the rows
+    /// (`assemble`; building a household's facts is the caller's time).
+    pub timings: Timings,
+}
+
+impl Pending<'_> {
+    /// How many households: the requests and the rejected ones.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The `n`th household in application-id order: its facts and links
+    /// (sorted), or why it cannot be checked. Calls for different
+    /// households may run in parallel.
+    pub fn facts(&self, n: usize) -> Result<std::result::Result<CheckFacts, Rejected>> {
+        let k = match &self.order[n] {
+            Ok(k) => *k,
+            Err(r) => return Ok(Err(r.clone())),
+        };
+        let r = &self.requests[k];
+        let first = self.member_start[k];
+        let mut ms: Vec<Member> = self.members[first..self.member_start[k + 1]].to_vec();
+        let mut ls = self.base_links[k].clone();
+        for src in &self.sources {
+            let rows = &src.rows[src.start[k]..src.start[k + 1]];
+            // Rows come grouped by result batch: its columns looked up
+            // once per run of rows.
+            for run in rows.chunk_by(|a, b| a.0 == b.0) {
+                let l = LinkCols::new(&src.batches[run[0].0 as usize], &src.source)?;
+                for &(_, i) in run {
+                    let i = i as usize;
+                    let at = l.idx.value(i) as usize - first;
+                    let member_id = self.members[first + at].id_number.as_str();
+                    if let Some(link) =
+                        row_facts(&src.source, &l, i, &mut ms[at], member_id, self.with_links)?
+                    {
+                        ls.push(link);
+                    }
+                }
+            }
+        }
+        ls.sort_by(|a, b| {
+            (&a.source, &a.record_id, &a.member).cmp(&(&b.source, &b.record_id, &b.member))
+        });
+        Ok(Ok(CheckFacts {
+            request: r.clone(),
+            household: Household {
+                application_id: r.application_id.clone(),
+                region_code: r.region_code.clone(),
+                hukou_kind: r.hukou_kind,
+                assistance: r.assistance,
+                applied_on: r.applied_on,
+                members: ms,
+            },
+            links: ls,
+        }))
+    }
+}
+
+/// Runs the queries of every request (see the module docs) and returns
+/// their results grouped by household, for [`Pending::facts`].
+pub async fn gather_pending<'a>(
+    store: &Store,
+    requests: &'a RequestSet,
+    policies: &PolicySet,
+    snapshots: &BTreeMap<String, SnapshotMeta>,
+    linker: &Linker,
+    options: GatherOptions,
+) -> Result<Pending<'a>> {
     let with_links = options.with_links;
     let mut timings = Timings::default();
     let reqs = &requests.requests;
@@ -740,8 +886,10 @@ pub async fn gather_with(
     let placed = place_members(reqs, linker);
     let mut members: Vec<Member> = Vec::new();
     let mut owner: Vec<usize> = Vec::new();
+    let mut member_start = Vec::with_capacity(reqs.len() + 1);
     let mut links: Vec<Vec<LinkedRecord>> = vec![Vec::new(); reqs.len()];
     for (k, (r, p)) in reqs.iter().zip(&placed).enumerate() {
+        member_start.push(members.len());
         for (d, pl) in r.members.iter().zip(p) {
             let mut member = Member::new(d.id_text(), d.name.clone(), d.relation);
             member.declared_id = d.id_raw.clone().filter(|raw| *raw != member.id_number);
@@ -752,6 +900,7 @@ pub async fn gather_with(
             }
         }
     }
+    member_start.push(members.len());
     let batch = members_batch(reqs, &placed, &lookback)?;
     let bounds = window_bounds(&batch);
     timings.members = t.elapsed();
@@ -838,62 +987,39 @@ pub async fn gather_with(
     }
     t_assemble += ta.elapsed();
 
+    let mut sources = Vec::new();
     for source in snapshots.keys().filter(|s| *s != "hukou") {
         let t = Instant::now();
         let out = fetch.source(source, with_links).await?;
         timings.queries.insert(source.clone(), t.elapsed());
         let ta = Instant::now();
-        // Each batch turned into facts in parallel (a scratch member per
-        // member it touches), then merged in batch order: the same facts
-        // in the same order as one pass would give.
-        let parts = out
-            .par_iter()
-            .map(|b| batch_facts(source, b, &members, with_links))
-            .collect::<Result<Vec<_>>>()?;
-        for part in parts {
-            for (mi, scratch) in part.members {
-                absorb(&mut members[mi], scratch);
-            }
-            for (mi, l) in part.links {
-                links[owner[mi]].push(l);
-            }
-        }
+        sources.push(SourceRows::new(source, out, &owner, reqs.len())?);
         t_assemble += ta.elapsed();
     }
 
-    // Households, in request order.
+    // Households in application-id order (a stable sort: the requests,
+    // then those refused when read).
     let ta = Instant::now();
-    let mut per: Vec<Vec<Member>> = vec![Vec::new(); reqs.len()];
-    for (m, k) in members.into_iter().zip(owner) {
-        per[k].push(m);
-    }
-    let mut households = Vec::with_capacity(reqs.len() + requests.rejected.len());
-    for (k, ((r, ms), mut ls)) in reqs.iter().zip(per).zip(links).enumerate() {
-        if let Some(rej) = rejected.remove(&k) {
-            households.push(Err(rej));
-            continue;
+    let mut order: Vec<std::result::Result<usize, Rejected>> = (0..reqs.len())
+        .map(|k| rejected.remove(&k).map_or(Ok(k), Err))
+        .collect();
+    order.extend(requests.rejected.iter().cloned().map(Err));
+    fn app_id<'r>(reqs: &'r [Request], h: &'r std::result::Result<usize, Rejected>) -> &'r str {
+        match h {
+            Ok(k) => &reqs[*k].application_id,
+            Err(r) => &r.application_id,
         }
-        ls.sort_by(|a, b| {
-            (&a.source, &a.record_id, &a.member).cmp(&(&b.source, &b.record_id, &b.member))
-        });
-        households.push(Ok(CheckFacts {
-            request: r.clone(),
-            household: Household {
-                application_id: r.application_id.clone(),
-                region_code: r.region_code.clone(),
-                hukou_kind: r.hukou_kind,
-                assistance: r.assistance,
-                applied_on: r.applied_on,
-                members: ms,
-            },
-            links: ls,
-        }));
     }
-    households.extend(requests.rejected.iter().cloned().map(Err));
-    households.sort_by(|a, b| app_id(a).cmp(app_id(b)));
+    order.sort_by(|a, b| app_id(reqs, a).cmp(app_id(reqs, b)));
     timings.assemble = t_assemble + ta.elapsed();
-    Ok(Gathered {
-        households,
+    Ok(Pending {
+        requests: reqs,
+        with_links,
+        order,
+        member_start,
+        members,
+        base_links: links,
+        sources,
         timings,
     })
 }
@@ -999,13 +1125,6 @@ impl<'a> Fetch<'a> {
                 Self::run(ctx, &sql, source).await
             }
         }
-    }
-}
-
-fn app_id(h: &std::result::Result<CheckFacts, Rejected>) -> &str {
-    match h {
-        Ok(c) => &c.request.application_id,
-        Err(r) => &r.application_id,
     }
 }
 

@@ -36,7 +36,8 @@ pub mod view;
 
 pub use error::{Error, Result};
 pub use gather::{
-    CheckFacts, Evidence, GatherOptions, Gathered, LinkedRecord, Timings, gather, gather_with,
+    CheckFacts, Evidence, GatherOptions, Gathered, LinkedRecord, Pending, Timings, gather,
+    gather_pending, gather_with,
 };
 pub use index::{PointIndex, build_index, ensure_indexes};
 pub use link::{Linker, ensure_links, load_model, prepare};

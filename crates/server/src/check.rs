@@ -24,25 +24,41 @@ pub struct CheckTimings {
     pub gather: hedui_engine::Timings,
     /// All of gathering, wall time.
     pub gather_total: Duration,
-    /// Policy, report and the sink (writing), run together in parallel:
-    /// wall time.
+    /// Each household's facts built from the query results, the policy,
+    /// the report and the sink (writing), run together in parallel: wall
+    /// time.
     pub policy_report_and_sink: Duration,
     /// Time spent inside the sink, summed over the threads.
     pub sink_thread_time: Duration,
+    /// Time spent building households' facts from the query results,
+    /// summed over the threads.
+    pub facts_thread_time: Duration,
 }
 
 impl CheckTimings {
+    /// A thread-time sum as its share of the parallel stage's wall time.
+    fn share(d: Duration) -> Duration {
+        d / rayon::current_num_threads().max(1) as u32
+    }
+
     /// Wall time of policy and report alone: the parallel stage less the
-    /// sink's share of it (its thread time over the threads).
+    /// shares of building facts and of the sink (their thread times over
+    /// the threads).
     pub fn policy_and_report(&self) -> Duration {
-        let threads = rayon::current_num_threads().max(1) as u32;
         self.policy_report_and_sink
-            .saturating_sub(self.sink_thread_time / threads)
+            .saturating_sub(self.facts() + self.sink())
     }
 
     /// Wall time of the sink's share (see [`CheckTimings::policy_and_report`]).
     pub fn sink(&self) -> Duration {
-        self.policy_report_and_sink - self.policy_and_report()
+        Self::share(self.sink_thread_time).min(self.policy_report_and_sink)
+    }
+
+    /// Wall time of building facts from the query results, beside the
+    /// policy (see [`CheckTimings::policy_and_report`]); the grouping of
+    /// the rows before it is [`hedui_engine::Timings::assemble`].
+    pub fn facts(&self) -> Duration {
+        Self::share(self.facts_thread_time).min(self.policy_report_and_sink)
     }
 }
 
@@ -335,10 +351,15 @@ pub fn check_linked_each(
     let mut timings = CheckTimings::default();
 
     let t = Instant::now();
-    let gathered = hedui_engine::block_on(hedui_engine::gather(
-        store, requests, policies, snapshots, linker,
+    let pending = hedui_engine::block_on(hedui_engine::gather_pending(
+        store,
+        requests,
+        policies,
+        snapshots,
+        linker,
+        hedui_engine::GatherOptions::default(),
     ))??;
-    timings.gather = gathered.timings;
+    timings.gather = pending.timings.clone();
     timings.gather_total = t.elapsed();
 
     let mut refs = snapshot_refs(snapshots.values());
@@ -359,11 +380,14 @@ pub fn check_linked_each(
     };
     let t = Instant::now();
     let sinking = std::sync::atomic::AtomicU64::new(0);
-    gathered
-        .households
+    let building = std::sync::atomic::AtomicU64::new(0);
+    let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    (0..pending.len())
         .into_par_iter()
-        .enumerate()
-        .try_for_each(|(k, h)| {
+        .try_for_each(|k| -> Result<()> {
+            let tf = Instant::now();
+            let h = pending.facts(k)?;
+            building.fetch_add(nanos(tf.elapsed()), std::sync::atomic::Ordering::Relaxed);
             let (outcome, json) = match h {
                 Err(r) => {
                     let e = error_report(&r.application_id, &r.code, &r.message);
@@ -393,14 +417,12 @@ pub fn check_linked_each(
             };
             let ts = Instant::now();
             let r = sink(k, outcome, json);
-            sinking.fetch_add(
-                u64::try_from(ts.elapsed().as_nanos()).unwrap_or(u64::MAX),
-                std::sync::atomic::Ordering::Relaxed,
-            );
+            sinking.fetch_add(nanos(ts.elapsed()), std::sync::atomic::Ordering::Relaxed);
             r
         })?;
     timings.policy_report_and_sink = t.elapsed();
     timings.sink_thread_time = Duration::from_nanos(sinking.into_inner());
+    timings.facts_thread_time = Duration::from_nanos(building.into_inner());
     Ok(timings)
 }
 

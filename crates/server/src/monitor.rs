@@ -164,7 +164,7 @@ pub fn compute(
     previous: &BTreeMap<String, MonitorState>,
 ) -> Result<(Vec<HouseholdRun>, hedui_engine::Timings, Duration)> {
     let t = Instant::now();
-    let gathered = hedui_engine::block_on(hedui_engine::gather_with(
+    let pending = hedui_engine::block_on(hedui_engine::gather_pending(
         store,
         &roster.set,
         policies,
@@ -176,67 +176,70 @@ pub fn compute(
         },
     ))??;
     let gather_time = t.elapsed();
-    let engine_timings = gathered.timings.clone();
+    let engine_timings = pending.timings.clone();
     let regions: BTreeMap<&str, &str> = roster
         .set
         .requests
         .iter()
         .map(|r| (r.application_id.as_str(), r.region_code.as_str()))
         .collect();
-    let out = gathered
-        .households
+    // Each household's facts built from the query results as its policy
+    // runs (the batch never holds every household's facts at once).
+    let out = (0..pending.len())
         .into_par_iter()
-        .map(|h| match h {
-            Err(r) => HouseholdRun {
-                region_code: regions
-                    .get(r.application_id.as_str())
-                    .copied()
-                    .unwrap_or_default()
-                    .to_owned(),
-                household_id: r.application_id,
-                alerts: Vec::new(),
-                state: None,
-                error: Some((r.code, r.message)),
-            },
-            Ok(c) => {
-                let id = c.request.application_id.clone();
-                let region = c.request.region_code.clone();
-                let fail = |code: &str, message: String| HouseholdRun {
-                    household_id: id.clone(),
-                    region_code: region.clone(),
+        .map(|k| {
+            pending.facts(k).map(|h| match h {
+                Err(r) => HouseholdRun {
+                    region_code: regions
+                        .get(r.application_id.as_str())
+                        .copied()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    household_id: r.application_id,
                     alerts: Vec::new(),
                     state: None,
-                    error: Some((code.to_owned(), message)),
-                };
-                let Some(enrolled) = roster.enrolled.get(&id) else {
-                    return fail("invalid_request", "the household has no `since`".into());
-                };
-                let version = match policies.select(&region, c.household.applied_on) {
-                    Ok(v) => v,
-                    Err(e) => return fail(e.code(), e.to_string()),
-                };
-                match hedui_policy::monitor::monitor(
-                    &c.household,
-                    Enrolment {
-                        since: enrolled.since,
-                    },
-                    previous.get(&id),
-                    version,
-                ) {
-                    Ok(o) => HouseholdRun {
-                        household_id: id,
-                        region_code: region,
-                        alerts: o.alerts,
-                        // A run before the household's `since` leaves
-                        // no state: its first run is still to come.
-                        state: o.state.run_date.is_some().then_some(o.state),
-                        error: o.note.map(|n| ("partial".to_owned(), n)),
-                    },
-                    Err(e) => fail(e.code(), e.to_string()),
+                    error: Some((r.code, r.message)),
+                },
+                Ok(c) => {
+                    let id = c.request.application_id.clone();
+                    let region = c.request.region_code.clone();
+                    let fail = |code: &str, message: String| HouseholdRun {
+                        household_id: id.clone(),
+                        region_code: region.clone(),
+                        alerts: Vec::new(),
+                        state: None,
+                        error: Some((code.to_owned(), message)),
+                    };
+                    let Some(enrolled) = roster.enrolled.get(&id) else {
+                        return fail("invalid_request", "the household has no `since`".into());
+                    };
+                    let version = match policies.select(&region, c.household.applied_on) {
+                        Ok(v) => v,
+                        Err(e) => return fail(e.code(), e.to_string()),
+                    };
+                    match hedui_policy::monitor::monitor(
+                        &c.household,
+                        Enrolment {
+                            since: enrolled.since,
+                        },
+                        previous.get(&id),
+                        version,
+                    ) {
+                        Ok(o) => HouseholdRun {
+                            household_id: id,
+                            region_code: region,
+                            alerts: o.alerts,
+                            // A run before the household's `since` leaves
+                            // no state: its first run is still to come.
+                            state: o.state.run_date.is_some().then_some(o.state),
+                            error: o.note.map(|n| ("partial".to_owned(), n)),
+                        },
+                        Err(e) => fail(e.code(), e.to_string()),
+                    }
                 }
-            }
+            })
         })
-        .collect::<Vec<_>>();
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok((out, engine_timings, gather_time))
 }
 
