@@ -11,8 +11,9 @@
 //! Each entry carries the hash of the previous one (`prev`) and its own
 //! (`hash` = blake3 of the entry's canonical encoding, `prev` included), so
 //! an altered or deleted entry breaks the chain; the newest entry's
-//! sequence and hash are also kept in `audit.head`, written after every
-//! append, so cutting entries off the end is detected too.
+//! sequence and hash are also kept in `audit.head`, rewritten with every
+//! append (inside its transaction, just before the commit), so cutting
+//! entries off the end is detected too.
 //! [`Store::audit_verify`] walks the chain.
 
 use std::io::Read as _;
@@ -140,7 +141,8 @@ impl Store {
         std::fs::File::open("/dev/urandom")
             .and_then(|mut f| f.read_exact(&mut key))
             .map_err(|e| Error::io("/dev/urandom", e))?;
-        let tmp = path.with_extension("key.tmp");
+        let _guard = self.lock.shared()?;
+        let tmp = self.tmp_path(AUDIT_KEY_FILE);
         fsutil::write_synced(&tmp, &key)?;
         #[cfg(unix)]
         {
@@ -242,19 +244,30 @@ impl Store {
                 seq += 1;
             }
         }
-        tx.commit().map_err(err)?;
-        // The head, written while the catalog lock is still held (the
-        // connection guard), so heads are written in sequence order.
+        // The head, written before the commit, while this transaction holds
+        // the database's write lock: heads are written in sequence order
+        // even when several processes append to one data directory. A
+        // crash between the two leaves a head ahead of the log, and one
+        // after the commit but before the rename a head behind it; either
+        // is reported by `audit_verify` until the next append rewrites the
+        // head from the log. The temporary file is unique to this call, so
+        // what a killed process left in `tmp/` never blocks an append.
         let (last_seq, last_hash) = out
             .last()
             .map(|e| (e.seq, e.hash.clone()))
             .unwrap_or_default();
-        let head = self.root().join(AUDIT_HEAD_FILE);
-        let tmp = head.with_extension("head.tmp");
-        fsutil::write_synced(&tmp, format!("{last_seq} {last_hash}\n").as_bytes())?;
-        std::fs::rename(&tmp, &head).map_err(|e| Error::io(&head, e))?;
+        self.write_audit_head(last_seq, &last_hash)?;
+        tx.commit().map_err(err)?;
         drop(conn);
         Ok(out)
+    }
+
+    fn write_audit_head(&self, seq: i64, hash: &str) -> Result<()> {
+        let _guard = self.lock.shared()?;
+        let head = self.root().join(AUDIT_HEAD_FILE);
+        let tmp = self.tmp_path(AUDIT_HEAD_FILE);
+        fsutil::write_synced(&tmp, format!("{seq} {hash}\n").as_bytes())?;
+        std::fs::rename(&tmp, &head).map_err(|e| Error::io(&head, e))
     }
 
     /// Every entry, in order.

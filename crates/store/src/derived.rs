@@ -75,12 +75,22 @@ fn derived_properties() -> parquet::file::properties::WriterPropertiesBuilder {
 }
 
 impl Store {
-    fn tmp_path(&self, name: &str) -> PathBuf {
+    /// A fresh path in `tmp/` for a file about to be renamed into place:
+    /// unique per process and call, so a file an earlier (killed) process
+    /// left behind never stands in the way; `sweep` removes such leftovers.
+    pub(crate) fn tmp_path(&self, name: &str) -> PathBuf {
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The time too: a restarted server often gets its predecessor's
+        // process id (a container's first process), and its counter
+        // starts again at 0.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
         self.root()
             .join(TMP_DIR)
-            .join(format!("{}-{n}-{name}", std::process::id()))
+            .join(format!("{}-{nanos}-{n}-{name}", std::process::id()))
     }
 
     fn publish(&self, tmp: PathBuf, dest: PathBuf) -> Result<PathBuf> {

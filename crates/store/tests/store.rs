@@ -1904,6 +1904,42 @@ mod audit {
         assert!(broken.1.contains("cut off"), "{broken:?}");
     }
 
+    /// Regression: a server killed (SIGKILL) between writing the head's
+    /// temporary file and renaming it left `audit.head.tmp` behind, and
+    /// every later append failed on it: the restarted server answered
+    /// "the audit log could not be written" to every call.
+    #[test]
+    fn what_a_killed_append_leaves_does_not_block_the_next_and_the_head_heals() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for n in 1..=3 {
+            store.audit_append(event(n)).unwrap();
+        }
+        drop(store);
+        // A kill after the head was written but before the commit: the
+        // head is ahead of the log, and temporary files are left over.
+        let head = dir.path().join("audit.head");
+        let before = std::fs::read_to_string(&head).unwrap();
+        std::fs::write(&head, format!("4 {}\n", "f".repeat(64))).unwrap();
+        std::fs::write(dir.path().join("audit.head.tmp"), b"3 x\n").unwrap();
+        std::fs::write(dir.path().join("audit.key.tmp"), b"junk").unwrap();
+        std::fs::write(dir.path().join("tmp/1-0-audit.head"), b"3 x\n").unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let broken = store.audit_verify().unwrap().broken.unwrap();
+        assert!(broken.1.contains("cut off"), "{broken:?}");
+        // The next append rewrites the head from the log.
+        let e = store.audit_append(event(4)).unwrap();
+        assert_eq!(e.seq, 4);
+        let check = store.audit_verify().unwrap();
+        assert_eq!((check.entries, check.broken), (4, None));
+        assert_ne!(std::fs::read_to_string(&head).unwrap(), before);
+        // The key is the one created first, whatever was left beside it.
+        let h = store.person_hash("530302198101214112").unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.person_hash("530302198101214112").unwrap(), h);
+    }
+
     #[test]
     fn person_hashes_are_keyed_per_data_directory() {
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
