@@ -460,41 +460,47 @@ impl v1::verification_server::Verification for Verification {
             .map_err(|_| Status::unavailable("the server is shutting down"))?;
         let worker = Arc::clone(state);
         let include_json = body.include_json;
-        // The check blocks (the engine's runtime, rayon, fsyncs): off the
-        // server's async threads, on tokio's pool of blocking threads.
-        let result = tokio::task::spawn_blocking(move || check_one(&worker, &household))
-            .await
-            .map_err(|_| Status::internal("the check stopped"))?;
-        let (outcome, persons) = match result {
-            Ok(r) => r,
-            Err(CheckError::Invalid(msg)) => {
-                return Err(refuse(Status::invalid_argument(msg)));
-            }
-            Err(CheckError::Internal(e)) => {
-                tracing::error!(application_id = %app, error = %e, "check failed");
-                state.audit(AuditEvent {
-                    outcome: "error:internal".into(),
-                    ..entry
-                })?;
-                return Err(Status::internal(
-                    "the check could not be computed; the server log has the reason",
-                ));
-            }
-        };
-        let person_hashes = state.person_hashes(&persons)?;
-        let report_hash = crate::batch::report_hash(&outcome);
-        state.audit(AuditEvent {
-            outcome: match &outcome {
-                Outcome::Report(_) => "ok".into(),
-                Outcome::Error(e) => format!("ok:not_checkable:{}", e.code),
-            },
-            person_hashes,
-            report_hash: report_hash.clone(),
-            ..entry
-        })?;
-        tracing::info!(client = %client.name, application_id = %app, report_hash = %report_hash, "verified");
+        // The check and its audit entry block (the engine's runtime, rayon,
+        // fsyncs): off the server's async threads, on tokio's pool of
+        // blocking threads, so that a call waiting on its fsyncs never
+        // holds up the parsing and answering of the others.
+        let report = tokio::task::spawn_blocking(move || {
+            let state = &worker;
+            let refuse = |status: Status| state.refuse(&client, Role::Verify, "verify", &app, status);
+            let (outcome, persons) = match check_one(state, &household) {
+                Ok(r) => r,
+                Err(CheckError::Invalid(msg)) => {
+                    return Err(refuse(Status::invalid_argument(msg)));
+                }
+                Err(CheckError::Internal(e)) => {
+                    tracing::error!(application_id = %app, error = %e, "check failed");
+                    state.audit(AuditEvent {
+                        outcome: "error:internal".into(),
+                        ..entry
+                    })?;
+                    return Err(Status::internal(
+                        "the check could not be computed; the server log has the reason",
+                    ));
+                }
+            };
+            let person_hashes = state.person_hashes(&persons)?;
+            let report_hash = crate::batch::report_hash(&outcome);
+            state.audit(AuditEvent {
+                outcome: match &outcome {
+                    Outcome::Report(_) => "ok".into(),
+                    Outcome::Error(e) => format!("ok:not_checkable:{}", e.code),
+                },
+                person_hashes,
+                report_hash: report_hash.clone(),
+                ..entry
+            })?;
+            tracing::info!(client = %client.name, application_id = %app, report_hash = %report_hash, "verified");
+            Ok(report_message(&outcome, include_json))
+        })
+        .await
+        .map_err(|_| Status::internal("the check stopped"))??;
         Ok(Response::new(v1::VerifyResponse {
-            report: Some(report_message(&outcome, include_json)),
+            report: Some(report),
         }))
     }
 }
