@@ -66,14 +66,18 @@ fn show(what: &str, mut lat: Vec<Duration>, errors: usize, secs: f64) {
     );
 }
 
-/// The city's requests as `Verify` messages.
-fn households(requests: &std::path::Path) -> anyhow::Result<Vec<v1::Household>> {
+/// The city's requests as `Verify` messages, each application id with
+/// this run's suffix: every call of a run, and of a rerun on the same
+/// store, is a new application whose request snapshots are new, as a case
+/// system's calls are (a resent request would be found committed and not
+/// written again).
+fn households(requests: &std::path::Path, run: &str) -> anyhow::Result<Vec<v1::Household>> {
     let set = hedui_engine::requests::load_requests(requests)?;
     Ok(set
         .requests
         .iter()
         .map(|r| v1::Household {
-            application_id: r.application_id.clone(),
+            application_id: format!("{}-{run}", r.application_id),
             region_code: r.region_code.clone(),
             hukou_kind: r
                 .hukou_kind
@@ -115,7 +119,13 @@ fn main() -> anyhow::Result<()> {
     // 0: only the per-applicant loops (the batches take minutes at 1M).
     let with_batch = common::env("HEDUI_LOAD_BATCH", 1) != 0;
     let requests = city.city.join("requests");
-    let hs = households(&requests)?;
+    let run = format!(
+        "L{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs()
+    );
+    let hs = households(&requests, &run)?;
     anyhow::ensure!(!hs.is_empty(), "the city has no requests");
 
     // Linked before the clock starts (a server links on its first check).
@@ -174,6 +184,7 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let served = Arc::clone(&state);
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -193,6 +204,7 @@ fn main() -> anyhow::Result<()> {
         println!("warm      first Verify {:.1} s", t.elapsed().as_secs_f64());
 
         // 1. Closed loop.
+        let before = served.verify_timings();
         let lat = Arc::new(Mutex::new(Vec::new()));
         let errors = Arc::new(Mutex::new(0usize));
         let t = Instant::now();
@@ -222,11 +234,17 @@ fn main() -> anyhow::Result<()> {
         let secs = t.elapsed().as_secs_f64();
         let closed: Vec<Duration> = std::mem::take(&mut *lat.lock().expect("lock"));
         let sustained = closed.len() as f64 / secs;
+        // The open loop's households follow the closed loop's.
+        let first_open = closed.len() + *errors.lock().expect("lock") + clients;
         show(
             &format!("closed    {clients} callers, Verify"),
             closed,
             *errors.lock().expect("lock"),
             secs,
+        );
+        println!(
+            "          server side: {}",
+            served.verify_timings().since(&before)
         );
 
         // 2. Open loop at the target rate.
@@ -235,10 +253,11 @@ fn main() -> anyhow::Result<()> {
                 "open      {rate}/s not run: the closed loop sustained {sustained:.1}/s, a queue at {rate}/s would only grow"
             );
         } else {
+            let before = served.verify_timings();
             let t = Instant::now();
             let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
             let mut tasks = Vec::new();
-            let mut k = 0;
+            let mut k = first_open;
             while t.elapsed() < Duration::from_secs(seconds) {
                 tick.tick().await;
                 let (channel, h) = (channel.clone(), hs[k % hs.len()].clone());
@@ -258,6 +277,10 @@ fn main() -> anyhow::Result<()> {
                 lat,
                 errors,
                 t.elapsed().as_secs_f64(),
+            );
+            println!(
+                "          server side: {}",
+                served.verify_timings().since(&before)
             );
         }
 

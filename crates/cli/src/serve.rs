@@ -126,6 +126,13 @@ pub(crate) fn audit(cmd: &AuditCommand) -> Result<ExitCode> {
                         "audit log whole: {} entries, head {}",
                         check.entries, check.head
                     );
+                    if check.head_behind > 0 {
+                        println!(
+                            "note: {} is {} entries behind the log (a crash between an append and its head); the next entry rewrites it",
+                            hedui_store::AUDIT_HEAD_FILE,
+                            check.head_behind
+                        );
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Some((seq, why)) => {

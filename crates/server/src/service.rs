@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -26,6 +26,78 @@ use crate::jobs::Jobs;
 /// The linker prepared for a selection of snapshots.
 type LinkerFor = (BTreeMap<String, SnapshotId>, Arc<Linker>);
 
+/// Where the per-applicant `Verify` calls spent their time, summed over
+/// the calls since the server started (read with
+/// [`State::verify_timings`]; subtract two readings for an interval). The
+/// phases of one call: waiting for a check slot, preparing (the request
+/// normalised, its snapshot ids computed, the linker found), the check
+/// (point-index reads, policy, report), then waiting for the request
+/// snapshots' commits (run beside the check), and the audit entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct VerifyTimings {
+    /// Calls that reached a check (refusals before one are not counted).
+    pub calls: u64,
+    /// Waiting for one of the `concurrent_checks` slots.
+    pub queued: Duration,
+    /// Normalising the request, its snapshot ids, the linker.
+    pub prepare: Duration,
+    /// The check itself.
+    pub check: Duration,
+    /// After the check, waiting for the request snapshots to be durable.
+    pub commit_wait: Duration,
+    /// Appending the audit entry.
+    pub audit: Duration,
+    /// From the call's arrival at the service to its answer.
+    pub total: Duration,
+}
+
+impl VerifyTimings {
+    fn add(&mut self, o: &VerifyTimings) {
+        self.calls += o.calls;
+        self.queued += o.queued;
+        self.prepare += o.prepare;
+        self.check += o.check;
+        self.commit_wait += o.commit_wait;
+        self.audit += o.audit;
+        self.total += o.total;
+    }
+
+    /// `self − earlier`: the calls between two readings.
+    pub fn since(&self, earlier: &VerifyTimings) -> VerifyTimings {
+        VerifyTimings {
+            calls: self.calls - earlier.calls,
+            queued: self.queued.saturating_sub(earlier.queued),
+            prepare: self.prepare.saturating_sub(earlier.prepare),
+            check: self.check.saturating_sub(earlier.check),
+            commit_wait: self.commit_wait.saturating_sub(earlier.commit_wait),
+            audit: self.audit.saturating_sub(earlier.audit),
+            total: self.total.saturating_sub(earlier.total),
+        }
+    }
+}
+
+impl std::fmt::Display for VerifyTimings {
+    /// The mean call, in milliseconds.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.calls.max(1) as f64;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0 / n;
+        write!(
+            f,
+            "{} calls, mean {:.2} ms = queued {:.2} + prepare {:.2} + check {:.2} + commit wait {:.2} + audit {:.2} (+ {:.2} other)",
+            self.calls,
+            ms(self.total),
+            ms(self.queued),
+            ms(self.prepare),
+            ms(self.check),
+            ms(self.commit_wait),
+            ms(self.audit),
+            ms(self.total.saturating_sub(
+                self.queued + self.prepare + self.check + self.commit_wait + self.audit
+            )),
+        )
+    }
+}
+
 /// What the services share: the store, the policies, the clients, the
 /// batch jobs, and the linker of the snapshots last used (prepared once,
 /// again when they change).
@@ -38,6 +110,7 @@ pub struct State {
     clients: Vec<(blake3::Hash, Arc<Client>)>,
     linker: Mutex<Option<LinkerFor>>,
     checks: tokio::sync::Semaphore,
+    timings: Mutex<VerifyTimings>,
     stopping: AtomicBool,
     /// Rings the batch runner: a batch was submitted, or the server stops.
     bell: (Mutex<u64>, Condvar),
@@ -82,11 +155,17 @@ impl State {
             clients,
             linker: Mutex::new(None),
             checks: tokio::sync::Semaphore::new(limits.concurrent_checks.max(1)),
+            timings: Mutex::new(VerifyTimings::default()),
             stopping: AtomicBool::new(false),
             bell: (Mutex::new(0), Condvar::new()),
             monitoring: Mutex::new(()),
             schedule: None,
         })
+    }
+
+    /// Where the `Verify` calls so far spent their time.
+    pub fn verify_timings(&self) -> VerifyTimings {
+        *self.timings.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs monitoring daily as `cfg` says, once the server runs.
@@ -168,7 +247,7 @@ impl State {
             // The newest snapshots answer case systems one household at a
             // time: their point indexes, built once, spare each call its
             // queries.
-            let t = std::time::Instant::now();
+            let t = Instant::now();
             let built = hedui_engine::ensure_indexes(&self.store, &linker.key, snapshots)?;
             if built > 0 {
                 tracing::info!(
@@ -418,6 +497,7 @@ impl v1::verification_server::Verification for Verification {
         &self,
         req: Request<v1::VerifyRequest>,
     ) -> Result<Response<v1::VerifyResponse>, Status> {
+        let arrived = Instant::now();
         let state = &self.0;
         let client = state.authenticate(&req, "verify")?;
         let body = req.into_inner();
@@ -458,6 +538,7 @@ impl v1::verification_server::Verification for Verification {
             .acquire()
             .await
             .map_err(|_| Status::unavailable("the server is shutting down"))?;
+        let queued = arrived.elapsed();
         let worker = Arc::clone(state);
         let include_json = body.include_json;
         // The check and its audit entry block (the engine's runtime, rayon,
@@ -467,7 +548,12 @@ impl v1::verification_server::Verification for Verification {
         let report = tokio::task::spawn_blocking(move || {
             let state = &worker;
             let refuse = |status: Status| state.refuse(&client, Role::Verify, "verify", &app, status);
-            let (outcome, persons) = match check_one(state, &household) {
+            let mut t = VerifyTimings {
+                calls: 1,
+                queued,
+                ..VerifyTimings::default()
+            };
+            let (outcome, persons) = match check_one(state, &household, &mut t) {
                 Ok(r) => r,
                 Err(CheckError::Invalid(msg)) => {
                     return Err(refuse(Status::invalid_argument(msg)));
@@ -483,6 +569,7 @@ impl v1::verification_server::Verification for Verification {
                     ));
                 }
             };
+            let audit_start = Instant::now();
             let person_hashes = state.person_hashes(&persons)?;
             let report_hash = crate::batch::report_hash(&outcome);
             state.audit(AuditEvent {
@@ -494,8 +581,16 @@ impl v1::verification_server::Verification for Verification {
                 report_hash: report_hash.clone(),
                 ..entry
             })?;
+            t.audit = audit_start.elapsed();
             tracing::info!(client = %client.name, application_id = %app, report_hash = %report_hash, "verified");
-            Ok(report_message(&outcome, include_json))
+            let report = report_message(&outcome, include_json);
+            t.total = arrived.elapsed();
+            state
+                .timings
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .add(&t);
+            Ok(report)
         })
         .await
         .map_err(|_| Status::internal("the check stopped"))??;
@@ -515,7 +610,12 @@ enum CheckError {
 /// snapshots, then the same pipeline as `hedui verify`. Returns the
 /// outcome and the normalised ids of the declared members (for the audit
 /// log's keyed hashes).
-fn check_one(state: &State, h: &v1::Household) -> Result<(Outcome, Vec<String>), CheckError> {
+fn check_one(
+    state: &State,
+    h: &v1::Household,
+    t: &mut VerifyTimings,
+) -> Result<(Outcome, Vec<String>), CheckError> {
+    let start = Instant::now();
     let (apps, members) =
         request_tables(std::slice::from_ref(h)).map_err(|e| CheckError::Invalid(e.to_string()))?;
     let (set, inputs) = check::request_inputs(&apps, &members).map_err(CheckError::Internal)?;
@@ -534,15 +634,43 @@ fn check_one(state: &State, h: &v1::Household) -> Result<(Outcome, Vec<String>),
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(CheckError::Internal)?;
     let (snapshots, linker) = state.linker().map_err(CheckError::Internal)?;
-    // The two request snapshots are committed (each its own chain of
-    // fsyncs) while the check runs; the answer waits for both, so a report
-    // never names a snapshot that is not durable.
+    // The two request snapshots are committed while the check runs; the
+    // answer waits for the commit, so a report never names a snapshot that
+    // is not durable.
     let store = &state.store;
+    // A snapshot of the same content already committed (the same request
+    // sent again: a case system's retry) is durable as it is: the id names
+    // the content.
+    let mut inputs_to_commit = Vec::with_capacity(inputs.len());
+    for (input, r) in inputs.into_iter().zip(&refs) {
+        let id = SnapshotId::parse(&r.id).map_err(|e| CheckError::Internal(e.into()))?;
+        match store.get(&id) {
+            Ok(Some(_)) => {}
+            Ok(None) => inputs_to_commit.push((input, r.id.clone())),
+            Err(e) => return Err(CheckError::Internal(e.into())),
+        }
+    }
+    t.prepare = start.elapsed();
     let (committed, checked) = std::thread::scope(|scope| {
-        let commits: Vec<_> = inputs
-            .into_iter()
-            .map(|input| scope.spawn(move || store.commit(input)))
-            .collect();
+        // A household's tables are a few rows: held in the catalog, both
+        // in one transaction grouped with concurrent calls' writes (one
+        // fsync of the catalog's WAL), not as two directories of files.
+        let commit = (!inputs_to_commit.is_empty()).then(|| {
+            scope.spawn(move || {
+                let small = inputs_to_commit.iter().all(|(input, _)| {
+                    let rows = |b: &[RecordBatch]| b.iter().map(|b| b.num_rows()).sum::<usize>();
+                    rows(&input.rows) + rows(&input.quarantine) <= hedui_store::IN_CATALOG_MAX_ROWS
+                });
+                let (inputs, ids): (Vec<_>, Vec<_>) = inputs_to_commit.into_iter().unzip();
+                let committed = if small {
+                    store.commit_in_catalog(inputs)
+                } else {
+                    inputs.into_iter().map(|i| store.commit(i)).collect()
+                };
+                committed.map(|c| ids.into_iter().zip(c).collect::<Vec<_>>())
+            })
+        });
+        let check_start = Instant::now();
         let checked = check::check_linked(
             store,
             &set,
@@ -552,21 +680,21 @@ fn check_one(state: &State, h: &v1::Household) -> Result<(Outcome, Vec<String>),
             &state.policies,
             None,
         );
-        let committed = commits
-            .into_iter()
-            .map(|c| match c.join() {
-                Ok(r) => r.map_err(anyhow::Error::from),
-                Err(_) => Err(anyhow::anyhow!("committing a request snapshot panicked")),
-            })
-            .collect::<anyhow::Result<Vec<_>>>();
+        t.check = check_start.elapsed();
+        let wait_start = Instant::now();
+        let committed = match commit.map(|c| c.join()) {
+            None => Ok(Vec::new()),
+            Some(Ok(r)) => r.map_err(anyhow::Error::from),
+            Some(Err(_)) => Err(anyhow::anyhow!("committing the request snapshots panicked")),
+        };
+        t.commit_wait = wait_start.elapsed();
         (committed, checked)
     });
     let committed = committed.map_err(CheckError::Internal)?;
-    for (c, r) in committed.iter().zip(&refs) {
-        if c.meta.id.as_str() != r.id {
+    for (id, c) in &committed {
+        if c.meta.id.as_str() != id {
             return Err(CheckError::Internal(anyhow::anyhow!(
-                "request snapshot {} was committed as {}",
-                r.id,
+                "request snapshot {id} was committed as {}",
                 c.meta.id
             )));
         }

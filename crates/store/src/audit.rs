@@ -11,9 +11,12 @@
 //! Each entry carries the hash of the previous one (`prev`) and its own
 //! (`hash` = blake3 of the entry's canonical encoding, `prev` included), so
 //! an altered or deleted entry breaks the chain; the newest entry's
-//! sequence and hash are also kept in `audit.head`, rewritten with every
-//! append (inside its transaction, just before the commit), so cutting
-//! entries off the end is detected too.
+//! sequence and hash are also kept in `audit.head`, rewritten after every
+//! append, so cutting entries off the end is detected too (a head that
+//! names an entry the log no longer has). A head *behind* the log — a
+//! crash between an append's commit and its head reaching the disk — names
+//! an entry the log has, with its hash: it is accepted and reported, and
+//! the next append rewrites it.
 //! [`Store::audit_verify`] walks the chain.
 
 use std::io::Read as _;
@@ -21,7 +24,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::params;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -84,6 +87,10 @@ pub struct AuditCheck {
     pub head: String,
     /// The first break found, if any: the entry and what is wrong.
     pub broken: Option<(i64, String)>,
+    /// Entries after the one `audit.head` names (0 when it names the last;
+    /// more after a crash between an append and its head; see the module
+    /// docs).
+    pub head_behind: i64,
 }
 
 fn entry_hash(seq: i64, at: &str, e: &AuditEvent, prev: &str) -> String {
@@ -183,31 +190,33 @@ impl Store {
         }
         let at =
             DateTime::<Utc>::from(SystemTime::now()).to_rfc3339_opts(SecondsFormat::Millis, true);
-        let mut conn = self.catalog.conn();
-        let err = |e| self.catalog.err(e);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
-        let last: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
-            .map_err(err)?;
-        let (mut seq, mut prev) = match last {
-            Some((s, h)) => (s + 1, h),
-            None => (1, GENESIS.to_owned()),
-        };
-        let mut out = Vec::with_capacity(events.len());
-        {
+        let path = self.catalog.path().to_owned();
+        // On the catalog's group commit: the entries of concurrent calls
+        // commit with one fsync, each chained onto the one before it.
+        let out = self.catalog.write(move |tx| {
+            let err = |e| Error::Catalog {
+                path: path.clone(),
+                source: e,
+            };
+            let last: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map(Some)
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                    e => Err(e),
+                })
+                .map_err(err)?;
+            let (mut seq, mut prev) = match last {
+                Some((s, h)) => (s + 1, h),
+                None => (1, GENESIS.to_owned()),
+            };
+            let mut out = Vec::with_capacity(events.len());
             let mut insert = tx
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO audit (seq, at, caller, role, action, outcome, purpose,
                                         authorization_ref, application_id, person_hashes,
                                         report_hash, detail, prev, hash)
@@ -243,22 +252,28 @@ impl Store {
                 });
                 seq += 1;
             }
-        }
-        // The head, written before the commit, while this transaction holds
-        // the database's write lock: heads are written in sequence order
-        // even when several processes append to one data directory. A
-        // crash between the two leaves a head ahead of the log, and one
-        // after the commit but before the rename a head behind it; either
-        // is reported by `audit_verify` until the next append rewrites the
-        // head from the log. The temporary file is unique to this call, so
-        // what a killed process left in `tmp/` never blocks an append.
+            Ok(out)
+        })?;
+        // The head, written once the entries are durable; never moved back
+        // by a call that finished after a later one (`audit_head` holds the
+        // newest this process wrote). Not fsynced: the log is the record and
+        // is durable at the commit; a head that a crash (or another process
+        // appending to this data directory) leaves behind the log still
+        // names one of its entries, which `audit_verify` accepts and
+        // reports, and the next append rewrites it. A head *ahead* of the
+        // log is what cutting entries off the end leaves, and is a break.
+        // The temporary file is unique to this call, so what a killed
+        // process left in `tmp/` never blocks an append.
         let (last_seq, last_hash) = out
             .last()
             .map(|e| (e.seq, e.hash.clone()))
             .unwrap_or_default();
-        self.write_audit_head(last_seq, &last_hash)?;
-        tx.commit().map_err(err)?;
-        drop(conn);
+        let mut newest = self.audit_head.lock().unwrap_or_else(|p| p.into_inner());
+        if last_seq > *newest {
+            self.write_audit_head(last_seq, &last_hash)?;
+            *newest = last_seq;
+        }
+        drop(newest);
         Ok(out)
     }
 
@@ -266,7 +281,7 @@ impl Store {
         let _guard = self.lock.shared()?;
         let head = self.root().join(AUDIT_HEAD_FILE);
         let tmp = self.tmp_path(AUDIT_HEAD_FILE);
-        fsutil::write_synced(&tmp, format!("{seq} {hash}\n").as_bytes())?;
+        std::fs::write(&tmp, format!("{seq} {hash}\n")).map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, &head).map_err(|e| Error::io(&head, e))
     }
 
@@ -322,6 +337,7 @@ impl Store {
             entries: entries.len() as i64,
             head: GENESIS.to_owned(),
             broken: None,
+            head_behind: 0,
         };
         for (i, e) in entries.iter().enumerate() {
             let expected_seq = i as i64 + 1;
@@ -345,15 +361,29 @@ impl Store {
         match std::fs::read_to_string(&head_path) {
             Ok(text) => {
                 let stated = text.trim();
-                let ours = format!("{} {}", check.entries, prev);
-                if stated != ours {
-                    check.broken = Some((
-                        check.entries,
-                        format!(
-                            "{} names entry `{stated}`, the log ends at `{ours}` (entries cut off the end)",
-                            AUDIT_HEAD_FILE
-                        ),
-                    ));
+                let named = stated
+                    .split_once(' ')
+                    .and_then(|(s, h)| Some((s.parse::<i64>().ok()?, h)));
+                match named {
+                    Some((seq, hash)) if seq == check.entries && hash == prev => {}
+                    // Behind: it names an entry the log has, with its hash.
+                    Some((seq, hash))
+                        if (1..check.entries).contains(&seq)
+                            && entries[(seq - 1) as usize].hash == hash =>
+                    {
+                        check.head_behind = check.entries - seq;
+                    }
+                    // Empty: a crash before its first bytes reached the disk.
+                    None if stated.is_empty() => check.head_behind = check.entries,
+                    _ => {
+                        check.broken = Some((
+                            check.entries,
+                            format!(
+                                "{AUDIT_HEAD_FILE} names entry `{stated}`, which the log does not hold: it ends at `{} {prev}` (entries cut off the end, or the head altered)",
+                                check.entries
+                            ),
+                        ));
+                    }
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

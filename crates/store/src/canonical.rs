@@ -68,6 +68,9 @@ compile_error!("the canonical encoding reads native buffers as little-endian byt
 use std::hash::Hasher as _;
 use std::sync::Arc;
 
+/// Below this many rows a table's order is computed on one thread.
+const PARALLEL_ORDER_ROWS: usize = 8_192;
+
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, FixedSizeBinaryArray, GenericByteArray, PrimitiveArray,
     RecordBatch, RecordBatchOptions, UInt32Array,
@@ -787,12 +790,21 @@ impl RowOrder {
             Some(c) => concat_keys(batches, c, source_name)?,
             None => arrow::array::new_null_array(&DataType::Utf8, total),
         };
-        // The uniqueness check and the sort read the same keys: one core each.
-        let (unique, indices) = std::thread::scope(|scope| {
-            let unique = scope.spawn(|| check_unique(&record_ids, source_name));
-            let indices = sort_keys(&id_numbers, &record_ids, source_name);
-            (unique.join().expect("uniqueness check panicked"), indices)
-        });
+        // The uniqueness check and the sort read the same keys: one core
+        // each, but a small table (a request's) on this thread alone — a
+        // thread costs more than both.
+        let (unique, indices) = if total < PARALLEL_ORDER_ROWS {
+            (
+                check_unique(&record_ids, source_name),
+                sort_keys(&id_numbers, &record_ids, source_name),
+            )
+        } else {
+            std::thread::scope(|scope| {
+                let unique = scope.spawn(|| check_unique(&record_ids, source_name));
+                let indices = sort_keys(&id_numbers, &record_ids, source_name);
+                (unique.join().expect("uniqueness check panicked"), indices)
+            })
+        };
         unique?;
         let indices = indices?;
         Ok(RowOrder { indices, starts })

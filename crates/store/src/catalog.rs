@@ -5,8 +5,10 @@
 //! walks [`MIGRATIONS`] from the file's `PRAGMA user_version` to the newest,
 //! in one transaction.
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -79,7 +81,20 @@ pub const MIGRATIONS: &[&str] = &[
         line          TEXT    NOT NULL,
         PRIMARY KEY (run_id, household_id, seq)
     ) STRICT, WITHOUT ROWID;",
+    // 4: the files of snapshots held in the catalog itself (see
+    // `Store::commit_in_catalog`): a case system's household, a few rows.
+    "CREATE TABLE snapshot_files (
+        id     TEXT NOT NULL REFERENCES snapshots (id),
+        name   TEXT NOT NULL,
+        bytes  BLOB NOT NULL,
+        PRIMARY KEY (id, name)
+    ) STRICT, WITHOUT ROWID;",
 ];
+
+/// How the catalog's `path` column names a snapshot held in the catalog
+/// (`catalog:<source>/<id>`) rather than in a directory of the data
+/// directory.
+pub(crate) const IN_CATALOG_PREFIX: &str = "catalog:";
 
 /// The catalog schema version this build writes (`PRAGMA user_version`).
 pub const CATALOG_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -110,8 +125,13 @@ pub struct SnapshotMeta {
     /// Version of the canonical schema of the source.
     pub schema_version: u32,
     /// The snapshot directory (absolute: the data dir joined with the
-    /// catalog's relative path).
+    /// catalog's relative path); for a snapshot held in the catalog
+    /// ([`SnapshotMeta::in_catalog`]), the catalog file.
     pub path: PathBuf,
+    /// Whether the snapshot's files are held in the catalog database
+    /// (a small snapshot committed with `Store::commit_in_catalog`) rather
+    /// than in a directory. Read either kind through the store's readers.
+    pub in_catalog: bool,
     /// Ingest sequence: increases with every snapshot committed to this
     /// catalog, never reused.
     pub seq: u64,
@@ -134,11 +154,59 @@ pub(crate) struct NewSnapshot<'a> {
     pub(crate) ingested_at: DateTime<Utc>,
 }
 
+/// The files of a snapshot held in the catalog: (name, bytes); none for a
+/// snapshot in a directory.
+pub(crate) type HeldFiles = Vec<(&'static str, Vec<u8>)>;
+
 #[derive(Debug)]
 pub(crate) struct Catalog {
     path: PathBuf,
     root: PathBuf,
     conn: Mutex<Connection>,
+    /// A second connection for the snapshot queries: in WAL mode a reader
+    /// never waits for a writer, so looking a snapshot up (every check
+    /// selects the newest of each source) does not queue behind a commit
+    /// holding `conn` through its fsync.
+    read: Mutex<Connection>,
+    /// Writes waiting to be committed together (see [`Catalog::write`]).
+    group: Mutex<Group>,
+    group_done: Condvar,
+}
+
+/// A write as the group commit runs it: on a savepoint of the group's
+/// transaction, its result boxed.
+type WriteOp = Box<dyn FnOnce(&Connection) -> Result<Box<dyn Any + Send>> + Send>;
+
+/// The writes of concurrent callers, committed as one transaction (one
+/// fsync of the WAL) by whichever of them finds no commit running.
+#[derive(Default)]
+struct Group {
+    pending: Vec<(u64, WriteOp)>,
+    done: HashMap<u64, Result<Box<dyn Any + Send>>>,
+    running: bool,
+    next: u64,
+}
+
+impl std::fmt::Debug for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Group")
+            .field("pending", &self.pending.len())
+            .field("running", &self.running)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The same SQLite failure for every write of a group whose commit failed.
+fn repeat_failure(e: &rusqlite::Error) -> rusqlite::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, msg) => {
+            rusqlite::Error::SqliteFailure(*code, msg.clone())
+        }
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
+    }
 }
 
 /// Brings the catalog schema to [`CATALOG_SCHEMA_VERSION`], in one
@@ -199,10 +267,16 @@ impl Catalog {
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(err)?;
         migrate(&mut conn, path)?;
+        let read = Connection::open(path).map_err(err)?;
+        read.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        read.pragma_update(None, "query_only", true).map_err(err)?;
         Ok(Catalog {
             path: path.to_owned(),
             root: root.to_owned(),
             conn: Mutex::new(conn),
+            read: Mutex::new(read),
+            group: Mutex::new(Group::default()),
+            group_done: Condvar::new(),
         })
     }
 
@@ -210,6 +284,106 @@ impl Catalog {
         // A panic while holding the lock cannot leave SQLite inconsistent
         // (every change is a transaction), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `op` in a transaction of the catalog's writer connection and
+    /// commits it — grouped with the writes other threads submit
+    /// meanwhile: whoever finds no commit running takes every pending write,
+    /// runs each on a savepoint of one `BEGIN IMMEDIATE` transaction (a
+    /// failing write is rolled back alone and gets its error), commits once
+    /// (one fsync for the group; `synchronous = FULL`) and hands each
+    /// caller its result. Writes run in submission order, so a write sees
+    /// every write submitted before it. Nothing returns before its write
+    /// is durable, and a failed commit fails every write of its group.
+    pub(crate) fn write<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let op: WriteOp = Box::new(move |c| op(c).map(|v| Box::new(v) as Box<dyn Any + Send>));
+        let lock = || self.group.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = lock();
+        let ticket = g.next;
+        g.next += 1;
+        g.pending.push((ticket, op));
+        loop {
+            if let Some(done) = g.done.remove(&ticket) {
+                return done.map(|b| *b.downcast::<T>().expect("a write's own result type"));
+            }
+            if g.running {
+                g = self.group_done.wait(g).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            g.running = true;
+            let ops = std::mem::take(&mut g.pending);
+            drop(g);
+            let tickets: Vec<u64> = ops.iter().map(|(t, _)| *t).collect();
+            let run =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.commit_group(ops)));
+            g = lock();
+            let results = match run {
+                Ok(results) => results,
+                Err(panic) => {
+                    // Nobody waits forever on a commit that will not come.
+                    for t in tickets {
+                        g.done.insert(
+                            t,
+                            Err(self.err(rusqlite::Error::SqliteFailure(
+                                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                                Some("a write of its group panicked".into()),
+                            ))),
+                        );
+                    }
+                    g.running = false;
+                    self.group_done.notify_all();
+                    drop(g);
+                    std::panic::resume_unwind(panic);
+                }
+            };
+            g.done.extend(results);
+            g.running = false;
+            self.group_done.notify_all();
+        }
+    }
+
+    fn commit_group(&self, ops: Vec<(u64, WriteOp)>) -> Vec<(u64, Result<Box<dyn Any + Send>>)> {
+        let mut conn = self.conn();
+        let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                return ops
+                    .into_iter()
+                    .map(|(t, _)| (t, Err(self.err(repeat_failure(&e)))))
+                    .collect();
+            }
+        };
+        let mut out = Vec::with_capacity(ops.len());
+        for (ticket, op) in ops {
+            let result = match tx.savepoint() {
+                Err(e) => Err(self.err(e)),
+                Ok(mut sp) => match op(&sp) {
+                    Ok(v) => sp.commit().map(|()| v).map_err(|e| self.err(e)),
+                    Err(e) => {
+                        // Rolled back alone; the group goes on.
+                        let _ = sp.rollback();
+                        Err(e)
+                    }
+                },
+            };
+            out.push((ticket, result));
+        }
+        if let Err(e) = tx.commit() {
+            for (_, r) in &mut out {
+                if r.is_ok() {
+                    *r = Err(self.err(repeat_failure(&e)));
+                }
+            }
+        }
+        out
+    }
+
+    /// The catalog database file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     pub(crate) fn err(&self, e: rusqlite::Error) -> Error {
@@ -250,14 +424,19 @@ impl Catalog {
             rows: rows as u64,
             quarantined: quarantined as u64,
             schema_version: schema_version as u32,
-            path: self.root.join(rel),
+            in_catalog: rel.starts_with(IN_CATALOG_PREFIX),
+            path: if rel.starts_with(IN_CATALOG_PREFIX) {
+                self.path.clone()
+            } else {
+                self.root.join(rel)
+            },
             seq: seq as u64,
             ingested_at,
         }))
     }
 
     fn query(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<SnapshotMeta>> {
-        let conn = self.conn();
+        let conn = self.read.lock().unwrap_or_else(|p| p.into_inner());
         let mut stmt = conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params, |row| self.meta(row))
@@ -356,41 +535,112 @@ impl Catalog {
             .map_err(|e| self.err(e))
     }
 
-    /// Inserts the row unless a snapshot with this id is already there, in
-    /// one transaction. Returns whether this call inserted it.
+    /// Inserts each snapshot's row unless a snapshot with its id is already
+    /// there, and with it its `files` (name, bytes) when the snapshot is
+    /// held in the catalog — all in one transaction (grouped with
+    /// concurrent writes: see [`Catalog::write`]). Returns, for each,
+    /// whether this call inserted it.
     ///
-    /// `fail_inside` makes the transaction fail after the insert and before
-    /// the commit (failure injection).
-    pub(crate) fn insert(&self, new: &NewSnapshot<'_>, fail_inside: bool) -> Result<Option<bool>> {
-        let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))?;
-        let inserted = tx
-            .execute(
-                "INSERT OR IGNORE INTO snapshots \
-                 (id, source, as_of, department, region_code, rows, quarantined, schema_version, \
-                  path, ingested_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    new.id.as_str(),
-                    new.source,
-                    date_text(new.as_of),
-                    new.department,
-                    new.region_code,
-                    new.rows as i64,
-                    new.quarantined as i64,
-                    i64::from(new.schema_version),
-                    new.rel_path,
-                    new.ingested_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        if fail_inside {
-            // Dropping `tx` rolls back, as a crash before COMMIT would.
-            return Ok(None);
+    /// `fail_inside` makes the transaction fail after the inserts and
+    /// before the commit (failure injection).
+    pub(crate) fn insert(
+        &self,
+        snapshots: Vec<(NewSnapshot<'_>, HeldFiles)>,
+        fail_inside: bool,
+    ) -> Result<Option<Vec<bool>>> {
+        let path = self.path.clone();
+        type RowValues = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            i64,
+            i64,
+            i64,
+            String,
+            String,
+        );
+        let rows: Vec<(RowValues, HeldFiles)> = snapshots
+            .into_iter()
+            .map(|(new, files)| {
+                (
+                    (
+                        new.id.as_str().to_owned(),
+                        new.source.to_owned(),
+                        date_text(new.as_of),
+                        new.department.to_owned(),
+                        new.region_code.map(str::to_owned),
+                        new.rows as i64,
+                        new.quarantined as i64,
+                        i64::from(new.schema_version),
+                        new.rel_path.to_owned(),
+                        new.ingested_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+                    ),
+                    files,
+                )
+            })
+            .collect();
+        let written = self.write(move |c| {
+            let err = |e| Error::Catalog {
+                path: path.clone(),
+                source: e,
+            };
+            let mut out = Vec::with_capacity(rows.len());
+            for (row, files) in &rows {
+                let inserted = c
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO snapshots \
+                         (id, source, as_of, department, region_code, rows, quarantined, \
+                          schema_version, path, ingested_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    )
+                    .and_then(|mut stmt| {
+                        stmt.execute(params![
+                            row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9
+                        ])
+                    })
+                    .map_err(err)?;
+                // Not inserted: a commit of the same content got there
+                // first, and its files (of whichever kind) are the
+                // snapshot's.
+                if inserted == 1 && !files.is_empty() {
+                    let mut stmt = c
+                        .prepare_cached(
+                            "INSERT INTO snapshot_files (id, name, bytes) VALUES (?1, ?2, ?3)",
+                        )
+                        .map_err(err)?;
+                    for (name, bytes) in files {
+                        stmt.execute(params![row.0, name, bytes]).map_err(err)?;
+                    }
+                }
+                out.push(inserted == 1);
+            }
+            if fail_inside {
+                // Rolled back, as a crash before COMMIT would.
+                return Err(Error::Injected(
+                    crate::store::FailPoint::InCatalogTransaction,
+                ));
+            }
+            Ok(out)
+        });
+        match written {
+            Ok(inserted) => Ok(Some(inserted)),
+            Err(Error::Injected(_)) if fail_inside => Ok(None),
+            Err(e) => Err(e),
         }
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(Some(inserted == 1))
+    }
+
+    /// The files of a snapshot held in the catalog, by name.
+    pub(crate) fn files(&self, id: &SnapshotId) -> Result<Vec<(String, Vec<u8>)>> {
+        let conn = self.read.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn
+            .prepare_cached("SELECT name, bytes FROM snapshot_files WHERE id = ?1 ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 }

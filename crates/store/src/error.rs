@@ -168,6 +168,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// A snapshot held in the catalog was asked for its directory.
+    #[error(
+        "snapshot {id} is held in the catalog {}, not in a directory: read it through the store",
+        path.display()
+    )]
+    NoDirectory {
+        /// The snapshot id.
+        id: String,
+        /// The catalog file.
+        path: PathBuf,
+    },
+
     /// A failure injected by a test through
     /// [`Store::commit_with_failpoint`](crate::Store::commit_with_failpoint).
     #[error("injected failure at {0:?}")]

@@ -21,7 +21,9 @@
 //!
 //! ```text
 //! <data dir>/                       (default ./hedui-data)
-//!   catalog.sqlite                  SQLite, WAL: table `snapshots`; later jobs and audit log
+//!   catalog.sqlite                  SQLite, WAL: tables `snapshots`, `snapshot_files` (the
+//!                                   files of small snapshots held in the catalog), audit log,
+//!                                   monitoring state
 //!   lock                            advisory lock: commits shared, sweep exclusive
 //!   open.lock                       advisory lock: opening the catalog takes turns
 //!   audit.key, audit.head           the audit log's secret key and newest entry (see `Store::audit_verify`)
@@ -32,6 +34,14 @@
 //!     manifest.json                 source, as_of, department, region, counts, schema version,
 //!                                   columns with types and digests, source files, content hash
 //! ```
+//!
+//! A small snapshot — a case system's household of a few rows — can be
+//! committed with [`Store::commit_in_catalog`] instead: the same three files,
+//! byte for byte, held as blobs in `snapshot_files` and written in the
+//! transaction that inserts its catalog row (one fsync of the catalog's WAL,
+//! shared by concurrent commits, instead of seven over three files and
+//! three directories). Its id is the id [`Store::commit`] gives the same
+//! content; it is read, listed and verified like any other.
 //!
 //! Parquet files are zstd-compressed with page statistics, 128 Ki-row row
 //! groups, bloom filters on `id_number` and `record_id`, and the sort order
@@ -49,8 +59,9 @@
 //!   [`Committed::already_present`].
 //! - **Whole or not at all.** A snapshot is written in `tmp/`, fsynced,
 //!   renamed into place in one step and becomes visible only when its
-//!   catalog row is committed. A crash or error at any point leaves nothing
-//!   visible; [`Store::open`] sweeps what it left. Concurrent commits of the
+//!   catalog row is committed (a snapshot held in the catalog: its files
+//!   and its row in one transaction). A crash or error at any point leaves
+//!   nothing visible; [`Store::open`] sweeps what it left. Concurrent commits of the
 //!   same content, from threads or processes, leave one snapshot.
 //! - **No wall-clock time in content.** Ingestion time is in the catalog
 //!   only, never in the manifest or the id.
@@ -130,6 +141,7 @@ pub use input::SnapshotInput;
 pub use manifest::{ColumnInfo, ContentHash, FileInfo, MANIFEST_FORMAT, Manifest};
 pub use monitor::{MonitorRun, RunRecord, StoredAlert};
 pub use store::{
-    BatchReader, CATALOG_FILE, Committed, DEFAULT_DATA_DIR, FailMode, FailPoint, MANIFEST_FILE,
-    QUARANTINE_FILE, ROW_GROUP_ROWS, ROWS_FILE, SNAPSHOTS_DIR, Store, SweepReport, TMP_DIR,
+    BatchReader, CATALOG_FILE, Committed, DEFAULT_DATA_DIR, FailMode, FailPoint,
+    IN_CATALOG_MAX_ROWS, MANIFEST_FILE, QUARANTINE_FILE, ROW_GROUP_ROWS, ROWS_FILE, SNAPSHOTS_DIR,
+    Store, SweepReport, TMP_DIR,
 };

@@ -117,7 +117,12 @@ impl Manifest {
     /// Reads and parses a manifest file.
     pub fn read(path: &Path) -> Result<Manifest> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
+        Manifest::from_slice(&bytes, path)
+    }
+
+    /// Parses a manifest's bytes (`path` names them in errors).
+    pub(crate) fn from_slice(bytes: &[u8], path: &Path) -> Result<Manifest> {
+        serde_json::from_slice(bytes).map_err(|e| Error::Manifest {
             path: path.to_owned(),
             source: e,
         })

@@ -9,18 +9,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::reader::ChunkReader;
 use parquet::schema::types::ColumnPath;
 
 use crate::canonical::{
     self, Header, ID_NUMBER, RECORD_ID, RowOrder, Table, TableDigest, TableHasher,
 };
-use crate::catalog::{Catalog, NewSnapshot, SnapshotMeta};
+use crate::catalog::{Catalog, IN_CATALOG_PREFIX, NewSnapshot, SnapshotMeta};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, DirLock, HashingWriter};
 use crate::id::SnapshotId;
@@ -63,6 +65,9 @@ const ZSTD_LEVEL: i32 = 1;
 /// Below this many rows a table is written uncompressed, in one chunk on
 /// the calling thread (see [`writer_properties`] and [`write_table`]).
 const SMALL_TABLE_ROWS: usize = 1024;
+/// Most rows, accepted and quarantined together, of a snapshot held in the
+/// catalog (see [`Store::commit_in_catalog`]).
+pub const IN_CATALOG_MAX_ROWS: usize = SMALL_TABLE_ROWS;
 /// Target false-positive rate of the bloom filters.
 const BLOOM_FPP: f64 = 0.01;
 
@@ -149,6 +154,8 @@ pub struct Store {
     pub(crate) lock: DirLock,
     /// The audit key, once read (it never changes once created).
     pub(crate) audit_key: std::sync::OnceLock<[u8; 32]>,
+    /// The newest audit entry this process wrote into `audit.head`.
+    pub(crate) audit_head: std::sync::Mutex<i64>,
 }
 
 /// A commit's directory in `tmp/`, removed on drop unless disarmed.
@@ -196,7 +203,16 @@ pub type BatchReader = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
 /// the file has, in its column order; `None` for all).
 pub(crate) fn batch_reader(path: PathBuf, columns: Option<&[&str]>) -> Result<BatchReader> {
     let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    batch_reader_of(file, path, columns)
+}
+
+/// [`batch_reader`] of Parquet held anywhere (`path` names it in errors).
+fn batch_reader_of<R: ChunkReader + 'static>(
+    input: R,
+    path: PathBuf,
+    columns: Option<&[&str]>,
+) -> Result<BatchReader> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(input)
         .map_err(|e| Error::parquet(&path, e))?
         .with_batch_size(READ_BATCH_ROWS);
     let builder = match columns {
@@ -281,8 +297,24 @@ fn write_table(
     fail_during: Option<FailPoint>,
 ) -> Result<(TableDigest, FileInfo)> {
     let file = File::create_new(path).map_err(|e| Error::io(path, e))?;
+    let (digest, info, file) = encode_table(file, path, schema, props, rows, chunk, fail_during)?;
+    file.sync_all().map_err(|e| Error::io(path, e))?;
+    Ok((digest, info))
+}
+
+/// [`write_table`] into any sink (`path` names it in errors and gives the
+/// file's name): the digest, the file's size and blake3, and the sink.
+fn encode_table<W: io::Write + Send>(
+    sink: W,
+    path: &Path,
+    schema: &SchemaRef,
+    props: WriterProperties,
+    rows: usize,
+    chunk: impl Fn(std::ops::Range<usize>) -> Result<RecordBatch> + Send,
+    fail_during: Option<FailPoint>,
+) -> Result<(TableDigest, FileInfo, W)> {
     let mut writer =
-        ArrowWriter::try_new(HashingWriter::new(file), Arc::clone(schema), Some(props))
+        ArrowWriter::try_new(HashingWriter::new(sink), Arc::clone(schema), Some(props))
             .map_err(|e| Error::parquet(path, e))?;
     let (digest, consumed) = if rows < SMALL_TABLE_ROWS {
         // One chunk: hashed and encoded here, without a second thread.
@@ -325,8 +357,7 @@ fn write_table(
     consumed?;
     let digest = digest.expect("the producer finishes when the writer does");
     let inner = writer.into_inner().map_err(|e| Error::parquet(path, e))?;
-    let (file, bytes, blake3) = inner.finish();
-    file.sync_all().map_err(|e| Error::io(path, e))?;
+    let (sink, bytes, blake3) = inner.finish();
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -338,6 +369,7 @@ fn write_table(
             bytes,
             blake3,
         },
+        sink,
     ))
 }
 
@@ -372,7 +404,12 @@ fn encode<W: io::Write + Send>(
 /// Reads a whole Parquet file.
 fn read_table(path: &Path) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+    read_table_of(file, path)
+}
+
+/// [`read_table`] of Parquet held anywhere (`path` names it in errors).
+fn read_table_of<R: ChunkReader + 'static>(input: R, path: &Path) -> Result<Vec<RecordBatch>> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(input)
         .map_err(|e| Error::parquet(path, e))?
         .with_batch_size(READ_BATCH_ROWS)
         .build()
@@ -471,6 +508,120 @@ impl SnapshotInput {
     }
 }
 
+/// The id of a prepared input and the manifest that names its files.
+fn manifest_of(
+    input: &SnapshotInput,
+    rows_digest: &TableDigest,
+    quarantine_digest: &TableDigest,
+    files: Vec<FileInfo>,
+) -> (SnapshotId, Manifest) {
+    let id = SnapshotId::from_digest(&canonical::snapshot_digest(
+        &header(input),
+        rows_digest,
+        quarantine_digest,
+    ));
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT.to_owned(),
+        snapshot_id: id.clone(),
+        source: input.source.clone(),
+        as_of: input.as_of,
+        department: input.department.clone(),
+        region_code: input.region_code.clone(),
+        schema_version: input.schema_version,
+        rows: rows_digest.rows,
+        quarantined: quarantine_digest.rows,
+        columns: ColumnInfo::from_digests(rows_digest),
+        quarantine_columns: ColumnInfo::from_digests(quarantine_digest),
+        source_files: input.source_files.clone(),
+        content_hash: ContentHash::of(&id),
+        files,
+    };
+    (id, manifest)
+}
+
+/// Where a committed snapshot's three files are: its directory, or the
+/// catalog database (see [`Store::commit_in_catalog`]).
+enum Stored {
+    Dir(PathBuf),
+    Catalog {
+        id: String,
+        /// `<catalog file>#<id>`: how errors name its files.
+        base: PathBuf,
+        files: Vec<(String, Bytes)>,
+    },
+}
+
+impl Stored {
+    /// The file `name`, as errors name it.
+    fn path(&self, name: &str) -> PathBuf {
+        match self {
+            Stored::Dir(dir) => dir.join(name),
+            Stored::Catalog { base, .. } => base.join(name),
+        }
+    }
+
+    /// The bytes of `name`, held in the catalog.
+    fn held(&self, name: &str) -> Result<Option<Bytes>> {
+        match self {
+            Stored::Dir(_) => Ok(None),
+            Stored::Catalog { id, files, .. } => files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| Some(b.clone()))
+                .ok_or_else(|| Error::Corrupt {
+                    id: id.clone(),
+                    path: self.path(name),
+                    reason: format!("the catalog holds no `{name}` of it"),
+                }),
+        }
+    }
+
+    fn table(&self, name: &str) -> Result<Vec<RecordBatch>> {
+        match self.held(name)? {
+            None => read_table(&self.path(name)),
+            Some(bytes) => read_table_of(bytes, &self.path(name)),
+        }
+    }
+
+    fn reader(&self, name: &str, columns: Option<&[&str]>) -> Result<BatchReader> {
+        match self.held(name)? {
+            None => batch_reader(self.path(name), columns),
+            Some(bytes) => batch_reader_of(bytes, self.path(name), columns),
+        }
+    }
+
+    fn schema(&self, name: &str) -> Result<SchemaRef> {
+        fn of<R: ChunkReader + 'static>(input: R, path: &Path) -> Result<SchemaRef> {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(input)
+                .map_err(|e| Error::parquet(path, e))?;
+            Ok(Arc::clone(builder.schema()))
+        }
+        let path = self.path(name);
+        match self.held(name)? {
+            None => of(File::open(&path).map_err(|e| Error::io(&path, e))?, &path),
+            Some(bytes) => of(bytes, &path),
+        }
+    }
+
+    fn manifest(&self) -> Result<Manifest> {
+        match self.held(MANIFEST_FILE)? {
+            None => Manifest::read(&self.path(MANIFEST_FILE)),
+            Some(bytes) => Manifest::from_slice(&bytes, &self.path(MANIFEST_FILE)),
+        }
+    }
+
+    /// Size and blake3 (hex) of the file `name`.
+    fn hash(&self, name: &str) -> Result<(u64, String)> {
+        match self.held(name)? {
+            None => fsutil::hash_file(&self.path(name)),
+            Some(bytes) => Ok((
+                bytes.len() as u64,
+                blake3::hash(&bytes).to_hex().to_string(),
+            )),
+        }
+    }
+}
+
 fn is_already_there(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -498,6 +649,7 @@ impl Store {
             root,
             catalog,
             audit_key: std::sync::OnceLock::new(),
+            audit_head: std::sync::Mutex::new(0),
         };
         store.sweep()?;
         Ok(store)
@@ -567,6 +719,135 @@ impl Store {
     /// before it leaves nothing visible.
     pub fn commit(&self, input: SnapshotInput) -> Result<Committed> {
         self.commit_inner(input, None)
+    }
+
+    /// Commits small snapshots — a case system's household, a few rows
+    /// per table — inside the catalog database, all of them in one
+    /// transaction (all or none): for each, the same `rows.parquet`,
+    /// `quarantine.parquet` and `manifest.json` a snapshot directory would
+    /// hold, as blobs written with its catalog row. The transaction is
+    /// grouped with the catalog writes of concurrent callers (one fsync of
+    /// the catalog's WAL for all of them), where a snapshot directory
+    /// costs seven fsyncs over three files and three directories, and
+    /// leaves no inodes to allocate and sweep.
+    ///
+    /// An id is the one [`Store::commit`] gives the same input (a digest
+    /// of the rows, not of where they are kept); either commit finds the
+    /// other's snapshot as already present. The snapshots are listed, read
+    /// and verified as any other ([`SnapshotMeta::in_catalog`] says where
+    /// one is); only [`Store::snapshot_dir`] has no directory to give. An
+    /// input of more than [`IN_CATALOG_MAX_ROWS`] rows is refused: extracts
+    /// belong in files that DataFusion scans.
+    pub fn commit_in_catalog(&self, inputs: Vec<SnapshotInput>) -> Result<Vec<Committed>> {
+        struct Encoded {
+            input: SnapshotInput,
+            id: SnapshotId,
+            rel_path: String,
+            rows: u64,
+            quarantined: u64,
+            files: Vec<(&'static str, Vec<u8>)>,
+        }
+        let mut encoded = Vec::with_capacity(inputs.len());
+        let mut found = Vec::with_capacity(inputs.len());
+        for mut input in inputs {
+            let prepared = Prepared::new(&mut input)?;
+            let source = input.source.as_str();
+            let n = prepared.order.len() + prepared.quarantine.num_rows();
+            if n > IN_CATALOG_MAX_ROWS {
+                return Err(Error::invalid(
+                    source,
+                    format!(
+                        "{n} rows: a snapshot held in the catalog has at most \
+                         {IN_CATALOG_MAX_ROWS}; commit it as a directory"
+                    ),
+                ));
+            }
+            let label = PathBuf::from(format!("{}#{source}", self.catalog.path().display()));
+            let (rows_digest, rows_file, rows_bytes) = encode_table(
+                Vec::new(),
+                &label.join(ROWS_FILE),
+                &prepared.rows_schema,
+                writer_properties(&prepared.rows_schema, prepared.order.len(), true),
+                prepared.order.len(),
+                |range| prepared.rows_chunk(range, source),
+                None,
+            )?;
+            let q = &prepared.quarantine;
+            let (quarantine_digest, quarantine_file, quarantine_bytes) = encode_table(
+                Vec::new(),
+                &label.join(QUARANTINE_FILE),
+                &prepared.quarantine_schema,
+                writer_properties(&prepared.quarantine_schema, q.num_rows(), false),
+                q.num_rows(),
+                |range| Ok(q.slice(range.start, range.len())),
+                None,
+            )?;
+            let (id, manifest) = manifest_of(
+                &input,
+                &rows_digest,
+                &quarantine_digest,
+                vec![rows_file, quarantine_file],
+            );
+            found.push(self.catalog.get(&id)?);
+            let manifest_bytes = manifest.to_bytes(&label.join(MANIFEST_FILE))?;
+            encoded.push(Encoded {
+                rel_path: format!("{IN_CATALOG_PREFIX}{source}/{id}"),
+                input,
+                id,
+                rows: rows_digest.rows,
+                quarantined: quarantine_digest.rows,
+                files: vec![
+                    (MANIFEST_FILE, manifest_bytes),
+                    (ROWS_FILE, rows_bytes),
+                    (QUARANTINE_FILE, quarantine_bytes),
+                ],
+            });
+        }
+        let now = DateTime::<Utc>::from(SystemTime::now());
+        let mut new = Vec::new();
+        for (e, present) in encoded.iter_mut().zip(&found) {
+            if present.is_some() {
+                continue;
+            }
+            new.push((
+                NewSnapshot {
+                    id: &e.id,
+                    source: &e.input.source,
+                    as_of: e.input.as_of,
+                    department: &e.input.department,
+                    region_code: e.input.region_code.as_deref(),
+                    rows: e.rows,
+                    quarantined: e.quarantined,
+                    schema_version: e.input.schema_version,
+                    rel_path: &e.rel_path,
+                    ingested_at: now,
+                },
+                std::mem::take(&mut e.files),
+            ));
+        }
+        let mut inserted = match new.is_empty() {
+            true => Vec::new(),
+            false => self.catalog.insert(new, false)?.unwrap_or_default(),
+        }
+        .into_iter();
+        let mut out = Vec::with_capacity(encoded.len());
+        for (e, present) in encoded.iter().zip(found) {
+            let (meta, already_present) = match present {
+                Some(meta) => (meta, true),
+                None => {
+                    let this_call = inserted.next().unwrap_or(false);
+                    let meta = self.catalog.get(&e.id)?.ok_or_else(|| Error::NotFound {
+                        id: e.id.to_string(),
+                    })?;
+                    (meta, !this_call)
+                }
+            };
+            out.push(Committed {
+                meta,
+                already_present,
+            });
+        }
+        Ok(out)
     }
 
     /// [`Store::commit`] that fails at `at`, for the failure tests.
@@ -643,27 +924,12 @@ impl Store {
         fail_at(FailPoint::AfterQuarantine, &mut tmp)?;
 
         // manifest.json
-        let id = SnapshotId::from_digest(&canonical::snapshot_digest(
-            &header(&input),
+        let (id, manifest) = manifest_of(
+            &input,
             &rows_digest,
             &quarantine_digest,
-        ));
-        let manifest = Manifest {
-            format: MANIFEST_FORMAT.to_owned(),
-            snapshot_id: id.clone(),
-            source: input.source.clone(),
-            as_of: input.as_of,
-            department: input.department.clone(),
-            region_code: input.region_code.clone(),
-            schema_version: input.schema_version,
-            rows: rows_digest.rows,
-            quarantined: quarantine_digest.rows,
-            columns: ColumnInfo::from_digests(&rows_digest),
-            quarantine_columns: ColumnInfo::from_digests(&quarantine_digest),
-            source_files: input.source_files.clone(),
-            content_hash: ContentHash::of(&id),
-            files: vec![rows_file, quarantine_file],
-        };
+            vec![rows_file, quarantine_file],
+        );
         let manifest_path = tmp.path.join(MANIFEST_FILE);
         fsutil::write_synced(&manifest_path, &manifest.to_bytes(&manifest_path)?)?;
         fsutil::sync_dir(&tmp.path)?;
@@ -719,8 +985,8 @@ impl Store {
             ingested_at: DateTime::<Utc>::from(SystemTime::now()),
         };
         let fail_inside = matches!(fail, Some((FailPoint::InCatalogTransaction, _)));
-        let inserted = match self.catalog.insert(&new, fail_inside)? {
-            Some(inserted) => inserted,
+        let inserted = match self.catalog.insert(vec![(new, Vec::new())], fail_inside)? {
+            Some(inserted) => inserted.first().copied().unwrap_or(false),
             None => return Err(Error::Injected(FailPoint::InCatalogTransaction)),
         };
         fail_at(FailPoint::AfterCatalog, &mut tmp)?;
@@ -784,21 +1050,50 @@ impl Store {
             .ok_or_else(|| Error::NotFound { id: id.to_string() })
     }
 
+    /// Where the files of a committed snapshot are.
+    fn stored(&self, id: &SnapshotId) -> Result<(SnapshotMeta, Stored)> {
+        let meta = self.meta(id)?;
+        let stored = if meta.in_catalog {
+            Stored::Catalog {
+                id: id.to_string(),
+                base: PathBuf::from(format!("{}#{id}", meta.path.display())),
+                files: self
+                    .catalog
+                    .files(id)?
+                    .into_iter()
+                    .map(|(n, b)| (n, Bytes::from(b)))
+                    .collect(),
+            }
+        } else {
+            Stored::Dir(meta.path.clone())
+        };
+        Ok((meta, stored))
+    }
+
     /// The directory of a committed snapshot (holding [`ROWS_FILE`],
-    /// [`QUARANTINE_FILE`] and [`MANIFEST_FILE`]).
+    /// [`QUARANTINE_FILE`] and [`MANIFEST_FILE`]). A snapshot held in the
+    /// catalog has none: for it this is an error that says so (read it
+    /// with [`Store::read_rows`], [`Store::rows_reader`] and the others).
     pub fn snapshot_dir(&self, id: &SnapshotId) -> Result<PathBuf> {
-        Ok(self.meta(id)?.path)
+        let meta = self.meta(id)?;
+        if meta.in_catalog {
+            return Err(Error::NoDirectory {
+                id: id.to_string(),
+                path: meta.path,
+            });
+        }
+        Ok(meta.path)
     }
 
     /// The manifest of a committed snapshot.
     pub fn manifest(&self, id: &SnapshotId) -> Result<Manifest> {
-        Manifest::read(&self.snapshot_dir(id)?.join(MANIFEST_FILE))
+        self.stored(id)?.1.manifest()
     }
 
     /// The accepted rows of a committed snapshot, in canonical order
     /// (`id_number` nulls last, then `record_id`).
     pub fn read_rows(&self, id: &SnapshotId) -> Result<Vec<RecordBatch>> {
-        read_table(&self.snapshot_dir(id)?.join(ROWS_FILE))
+        self.stored(id)?.1.table(ROWS_FILE)
     }
 
     /// The accepted rows of a committed snapshot, in canonical order, one
@@ -806,36 +1101,32 @@ impl Store {
     /// has, in its column order; `None` for all): a reader of one
     /// purpose never holds a 30-million-row extract whole.
     pub fn rows_reader(&self, id: &SnapshotId, columns: Option<&[&str]>) -> Result<BatchReader> {
-        batch_reader(self.snapshot_dir(id)?.join(ROWS_FILE), columns)
+        self.stored(id)?.1.reader(ROWS_FILE, columns)
     }
 
     /// The Arrow schema of a committed snapshot's rows.
     pub fn rows_schema(&self, id: &SnapshotId) -> Result<SchemaRef> {
-        let path = self.snapshot_dir(id)?.join(ROWS_FILE);
-        let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(&path, e))?;
-        Ok(builder.schema().clone())
+        self.stored(id)?.1.schema(ROWS_FILE)
     }
 
     /// The quarantined rows of a committed snapshot, in canonical order.
     pub fn read_quarantine(&self, id: &SnapshotId) -> Result<Vec<RecordBatch>> {
-        read_table(&self.snapshot_dir(id)?.join(QUARANTINE_FILE))
+        self.stored(id)?.1.table(QUARANTINE_FILE)
     }
 
     /// Checks a committed snapshot end to end: the manifest matches the
     /// catalog, the files match their sizes and blake3 in the manifest, and
     /// the content read back, in stored order, hashes to the id (which also
-    /// proves it is stored in canonical order).
+    /// proves it is stored in canonical order). The same for a snapshot
+    /// held in the catalog, whose files are the catalog's blobs.
     pub fn verify(&self, id: &SnapshotId) -> Result<()> {
-        let meta = self.meta(id)?;
-        let corrupt = |path: &Path, reason: String| Error::Corrupt {
+        let (meta, stored) = self.stored(id)?;
+        let corrupt = |path: PathBuf, reason: String| Error::Corrupt {
             id: id.to_string(),
-            path: path.to_owned(),
+            path,
             reason,
         };
-        let manifest_path = meta.path.join(MANIFEST_FILE);
-        let manifest = Manifest::read(&manifest_path)?;
+        let manifest = stored.manifest()?;
         let agrees = manifest.snapshot_id == *id
             && manifest.source == meta.source
             && manifest.as_of == meta.as_of
@@ -846,16 +1137,15 @@ impl Store {
             && manifest.quarantined == meta.quarantined;
         if !agrees {
             return Err(corrupt(
-                &manifest_path,
+                stored.path(MANIFEST_FILE),
                 "manifest disagrees with the catalog".to_owned(),
             ));
         }
         for f in &manifest.files {
-            let path = meta.path.join(&f.name);
-            let (bytes, blake3) = fsutil::hash_file(&path)?;
+            let (bytes, blake3) = stored.hash(&f.name)?;
             if bytes != f.bytes || blake3 != f.blake3 {
                 return Err(corrupt(
-                    &path,
+                    stored.path(&f.name),
                     format!(
                         "{bytes} bytes with blake3 {blake3}, manifest says {} bytes with blake3 {}",
                         f.bytes, f.blake3
@@ -863,16 +1153,11 @@ impl Store {
                 ));
             }
         }
-        let digest_of = |path: &Path, table: Table| -> Result<TableDigest> {
-            let batches = read_table(path)?;
+        let digest_of = |name: &str, table: Table| -> Result<TableDigest> {
+            let batches = stored.table(name)?;
             let file_schema = match batches.first() {
                 Some(b) => b.schema(),
-                None => {
-                    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-                    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-                        .map_err(|e| Error::parquet(path, e))?;
-                    Arc::clone(builder.schema())
-                }
+                None => stored.schema(name)?,
             };
             let schema = canonical::normalise_schema(&file_schema, &meta.source, table)?;
             let mut hasher = TableHasher::new(Arc::clone(&schema));
@@ -886,8 +1171,8 @@ impl Store {
             }
             Ok(hasher.finish())
         };
-        let rows = digest_of(&meta.path.join(ROWS_FILE), Table::Rows)?;
-        let quarantine = digest_of(&meta.path.join(QUARANTINE_FILE), Table::Quarantine)?;
+        let rows = digest_of(ROWS_FILE, Table::Rows)?;
+        let quarantine = digest_of(QUARANTINE_FILE, Table::Quarantine)?;
         let header = Header {
             source: &manifest.source,
             as_of: manifest.as_of,
@@ -899,7 +1184,7 @@ impl Store {
             SnapshotId::from_digest(&canonical::snapshot_digest(&header, &rows, &quarantine));
         if recomputed != *id {
             return Err(corrupt(
-                &meta.path,
+                meta.path.clone(),
                 format!("its content hashes to {recomputed}"),
             ));
         }

@@ -1129,6 +1129,143 @@ mod catalog {
     }
 }
 
+mod in_catalog {
+    //! Small snapshots held in the catalog (`Store::commit_in_catalog`).
+
+    use hedui_store::{Error, IN_CATALOG_MAX_ROWS, SnapshotInput, Store};
+
+    use super::common::*;
+
+    fn household(seed: u64) -> SnapshotInput {
+        tax_input(7, seed, date(2024, 6, 30))
+    }
+
+    #[test]
+    fn held_in_the_catalog_as_a_directory_would_be() {
+        let dirs = tempfile::tempdir().unwrap();
+        let on_disk = Store::open(dirs.path().join("disk")).unwrap();
+        let in_cat = Store::open(dirs.path().join("cat")).unwrap();
+        let d = on_disk.commit(household(1)).unwrap();
+        let c = in_cat
+            .commit_in_catalog(vec![household(1), household(2)])
+            .unwrap();
+        assert_eq!(c.len(), 2);
+        // The same id, rows, quarantine and manifest: only the place differs.
+        assert_eq!(c[0].meta.id, d.meta.id);
+        assert!(!c[0].already_present && !c[1].already_present);
+        assert!(c[0].meta.in_catalog && !d.meta.in_catalog);
+        assert_eq!(c[0].meta.path, in_cat.root().join("catalog.sqlite"));
+        assert_eq!(
+            in_cat.read_rows(&c[0].meta.id).unwrap(),
+            on_disk.read_rows(&d.meta.id).unwrap()
+        );
+        assert_eq!(
+            in_cat.read_quarantine(&c[0].meta.id).unwrap(),
+            on_disk.read_quarantine(&d.meta.id).unwrap()
+        );
+        assert_eq!(
+            in_cat.manifest(&c[0].meta.id).unwrap(),
+            on_disk.manifest(&d.meta.id).unwrap()
+        );
+        let cols: Vec<_> = in_cat
+            .rows_reader(&c[0].meta.id, Some(&["record_id"]))
+            .unwrap()
+            .map(|b| b.unwrap())
+            .collect();
+        assert_eq!(cols[0].num_columns(), 1);
+        assert_eq!(
+            in_cat.rows_schema(&c[1].meta.id).unwrap(),
+            on_disk.rows_schema(&d.meta.id).unwrap()
+        );
+        in_cat.verify(&c[0].meta.id).unwrap();
+        in_cat.verify(&c[1].meta.id).unwrap();
+        // No directory: asked for one, the store says where it is instead.
+        assert!(snapshot_dirs(in_cat.root()).is_empty());
+        let err = in_cat.snapshot_dir(&c[0].meta.id).unwrap_err();
+        assert!(matches!(err, Error::NoDirectory { .. }), "{err}");
+        assert!(err.to_string().contains("catalog.sqlite"), "{err}");
+        // Durable, listed, and left alone by the sweep of a reopen.
+        drop(in_cat);
+        let reopened = Store::open(dirs.path().join("cat")).unwrap();
+        assert_eq!(reopened.list(None).unwrap().len(), 2);
+        assert_eq!(reopened.newest("tax").unwrap().unwrap().seq, c[1].meta.seq);
+        reopened.verify(&c[0].meta.id).unwrap();
+    }
+
+    #[test]
+    fn either_kind_of_commit_finds_the_other_present() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let first = store.commit(household(1)).unwrap();
+        let again = store.commit_in_catalog(vec![household(1)]).unwrap();
+        assert!(again[0].already_present);
+        assert_eq!(again[0].meta, first.meta);
+        let held = store.commit_in_catalog(vec![household(2)]).unwrap();
+        let dir_commit = store.commit(household(2)).unwrap();
+        assert!(dir_commit.already_present);
+        assert_eq!(dir_commit.meta, held[0].meta);
+        assert_eq!(snapshot_dirs(store.root()).len(), 1);
+        assert!(entries(&store.root().join("tmp")).is_empty());
+        // Twice in one call: one snapshot, found the second time.
+        let twice = store
+            .commit_in_catalog(vec![household(3), household(3)])
+            .unwrap();
+        assert!(!twice[0].already_present && twice[1].already_present);
+        assert_eq!(twice[0].meta, twice[1].meta);
+        assert_eq!(store.list(None).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn all_or_none_and_only_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let big = tax_input(IN_CATALOG_MAX_ROWS, 9, date(2024, 6, 30));
+        let err = store
+            .commit_in_catalog(vec![household(1), big])
+            .unwrap_err();
+        assert!(err.to_string().contains("at most"), "{err}");
+        assert!(store.list(None).unwrap().is_empty());
+        // The same input as a directory is fine.
+        store
+            .commit(tax_input(IN_CATALOG_MAX_ROWS, 9, date(2024, 6, 30)))
+            .unwrap();
+    }
+
+    #[test]
+    fn an_altered_blob_fails_verification() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let c = store.commit_in_catalog(vec![household(1)]).unwrap();
+        let id = c[0].meta.id.clone();
+        let conn = rusqlite::Connection::open(dir.path().join("catalog.sqlite")).unwrap();
+        let mut bytes: Vec<u8> = conn
+            .query_row(
+                "SELECT bytes FROM snapshot_files WHERE id = ?1 AND name = 'rows.parquet'",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x55;
+        conn.execute(
+            "UPDATE snapshot_files SET bytes = ?2 WHERE id = ?1 AND name = 'rows.parquet'",
+            rusqlite::params![id.as_str(), bytes],
+        )
+        .unwrap();
+        let err = store.verify(&id).unwrap_err();
+        assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("rows.parquet"), "{err}");
+        // A blob removed: named too.
+        conn.execute(
+            "DELETE FROM snapshot_files WHERE id = ?1 AND name = 'manifest.json'",
+            [id.as_str()],
+        )
+        .unwrap();
+        let err = store.manifest(&id).unwrap_err();
+        assert!(err.to_string().contains("manifest.json"), "{err}");
+    }
+}
+
 mod concurrency {
     use std::sync::{Arc, Barrier};
 
@@ -1931,13 +2068,74 @@ mod audit {
         let e = store.audit_append(event(4)).unwrap();
         assert_eq!(e.seq, 4);
         let check = store.audit_verify().unwrap();
-        assert_eq!((check.entries, check.broken), (4, None));
+        assert_eq!(
+            (check.entries, check.broken, check.head_behind),
+            (4, None, 0)
+        );
         assert_ne!(std::fs::read_to_string(&head).unwrap(), before);
+        // A kill after a commit, before its head reached the disk: the head
+        // names an earlier entry of the log, with its hash — accepted, and
+        // said; the same number with another hash is a break.
+        let second = store.audit_entries().unwrap()[1].hash.clone();
+        std::fs::write(&head, format!("2 {second}\n")).unwrap();
+        let check = store.audit_verify().unwrap();
+        assert_eq!((check.broken, check.head_behind), (None, 2));
+        std::fs::write(&head, "").unwrap();
+        assert_eq!(store.audit_verify().unwrap().head_behind, 4);
+        std::fs::write(&head, format!("2 {}\n", "0".repeat(64))).unwrap();
+        assert!(store.audit_verify().unwrap().broken.is_some());
+        store.audit_append(event(5)).unwrap();
+        let check = store.audit_verify().unwrap();
+        assert_eq!(
+            (check.entries, check.broken, check.head_behind),
+            (5, None, 0)
+        );
         // The key is the one created first, whatever was left beside it.
         let h = store.person_hash("530302198101214112").unwrap();
         drop(store);
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.person_hash("530302198101214112").unwrap(), h);
+    }
+
+    /// Concurrent appends share commits (the catalog's group commit) and
+    /// still form one gapless chain, each call's entry in it once, with
+    /// the head on the last.
+    #[test]
+    fn concurrent_appends_form_one_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut seqs: Vec<i64> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|t| {
+                    let store = &store;
+                    s.spawn(move || {
+                        (0..40)
+                            .map(|i| store.audit_append(event(t * 100 + i)).unwrap().seq)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        seqs.sort();
+        assert_eq!(seqs, (1..=320).collect::<Vec<_>>());
+        let check = store.audit_verify().unwrap();
+        assert_eq!(
+            (check.entries, check.broken, check.head_behind),
+            (320, None, 0)
+        );
+        let mut apps: Vec<String> = store
+            .audit_entries()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.application_id)
+            .collect();
+        apps.sort();
+        apps.dedup();
+        assert_eq!(apps.len(), 320);
     }
 
     #[test]
