@@ -119,16 +119,6 @@ pub fn request_inputs(
     Ok((set, inputs))
 }
 
-/// How a report will name the snapshot of `input` once committed: its
-/// content id, computed without writing anything.
-pub fn input_ref(input: &SnapshotInput) -> Result<SnapshotRef> {
-    Ok(SnapshotRef {
-        source: input.source.clone(),
-        id: input.content_id()?.to_string(),
-        as_of: input.as_of,
-    })
-}
-
 /// `DIR/<stem>.parquet`, `.arrow`, `.ipc`, `.feather` or `.csv`, the first that exists.
 pub fn find(dir: &Path, stem: &str) -> Result<std::path::PathBuf> {
     ["parquet", "arrow", "ipc", "feather", "csv"]

@@ -86,9 +86,10 @@ pub struct Limits {
     pub batch_chunk_households: usize,
     /// Concurrent requests per connection.
     pub concurrency_per_connection: usize,
-    /// Per-applicant checks computed at once. A `Verify` spends about
-    /// half its time waiting for its snapshots' and audit entry's fsyncs,
-    /// so the default is twice the 2 cores of the reference machine.
+    /// Per-applicant checks computed at once (a call waiting for its
+    /// request snapshots and audit entry to be durable holds no slot). The
+    /// default is twice the 2 cores of the reference machine: a check also
+    /// waits on reads of the mapped point indexes.
     pub concurrent_checks: usize,
     /// After a shutdown signal, how long calls in flight may take to
     /// finish before the server stops anyway.

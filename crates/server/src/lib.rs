@@ -32,7 +32,7 @@ pub use config::{
     ADMIN_TOKEN_FILE, Client, Config, DEFAULT_LISTEN, Limits, MonitorSchedule, Role, Tls,
     token_hash,
 };
-pub use service::{State, VerifyTimings, report_message};
+pub use service::{Phases, State, VerifyTimings, report_message};
 
 /// Serves the hedui services, health and reflection on `listener` (over
 /// TLS when `tls` is given) until `shutdown` resolves (then finishes the

@@ -31,70 +31,111 @@ type LinkerFor = (BTreeMap<String, SnapshotId>, Arc<Linker>);
 /// [`State::verify_timings`]; subtract two readings for an interval). The
 /// phases of one call: waiting for a check slot, preparing (the request
 /// normalised, its snapshot ids computed, the linker found), the check
-/// (point-index reads, policy, report), then waiting for the request
-/// snapshots' commits (run beside the check), and the audit entry.
+/// (point-index reads, policy, report), then the commit of the request
+/// snapshots with the audit entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct VerifyTimings {
     /// Calls that reached a check (refusals before one are not counted).
     pub calls: u64,
+    /// The phases of those calls, summed.
+    pub all: Phases,
+    /// Calls that took longer than [`VerifyTimings::SLOW`] from arrival to
+    /// answer: the tail, and where its time went.
+    pub slow_calls: u64,
+    /// The phases of the slow calls, summed.
+    pub slow: Phases,
+}
+
+/// The phases of `Verify` calls (see [`VerifyTimings`]), summed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Phases {
     /// Waiting for one of the `concurrent_checks` slots.
     pub queued: Duration,
     /// Normalising the request, its snapshot ids, the linker.
     pub prepare: Duration,
     /// The check itself.
     pub check: Duration,
-    /// After the check, waiting for the request snapshots to be durable.
-    pub commit_wait: Duration,
-    /// Appending the audit entry.
-    pub audit: Duration,
+    /// After the check: the request snapshots and the audit entry
+    /// committed (one transaction of the catalog's group commit).
+    pub commit: Duration,
     /// From the call's arrival at the service to its answer.
     pub total: Duration,
 }
 
-impl VerifyTimings {
-    fn add(&mut self, o: &VerifyTimings) {
-        self.calls += o.calls;
+impl Phases {
+    fn add(&mut self, o: &Phases) {
         self.queued += o.queued;
         self.prepare += o.prepare;
         self.check += o.check;
-        self.commit_wait += o.commit_wait;
-        self.audit += o.audit;
+        self.commit += o.commit;
         self.total += o.total;
+    }
+
+    fn since(&self, e: &Phases) -> Phases {
+        Phases {
+            queued: self.queued.saturating_sub(e.queued),
+            prepare: self.prepare.saturating_sub(e.prepare),
+            check: self.check.saturating_sub(e.check),
+            commit: self.commit.saturating_sub(e.commit),
+            total: self.total.saturating_sub(e.total),
+        }
+    }
+
+    /// The mean of `calls` calls, in milliseconds.
+    fn mean(&self, calls: u64, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = calls.max(1) as f64;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0 / n;
+        write!(
+            f,
+            "mean {:.2} ms = queued {:.2} + prepare {:.2} + check {:.2} + commit {:.2} (+ {:.2} other)",
+            ms(self.total),
+            ms(self.queued),
+            ms(self.prepare),
+            ms(self.check),
+            ms(self.commit),
+            ms(self
+                .total
+                .saturating_sub(self.queued + self.prepare + self.check + self.commit)),
+        )
+    }
+}
+
+impl VerifyTimings {
+    /// A call slower than this is counted in [`VerifyTimings::slow`].
+    pub const SLOW: Duration = Duration::from_millis(20);
+
+    fn add_call(&mut self, p: &Phases) {
+        self.calls += 1;
+        self.all.add(p);
+        if p.total > Self::SLOW {
+            self.slow_calls += 1;
+            self.slow.add(p);
+        }
     }
 
     /// `self − earlier`: the calls between two readings.
     pub fn since(&self, earlier: &VerifyTimings) -> VerifyTimings {
         VerifyTimings {
             calls: self.calls - earlier.calls,
-            queued: self.queued.saturating_sub(earlier.queued),
-            prepare: self.prepare.saturating_sub(earlier.prepare),
-            check: self.check.saturating_sub(earlier.check),
-            commit_wait: self.commit_wait.saturating_sub(earlier.commit_wait),
-            audit: self.audit.saturating_sub(earlier.audit),
-            total: self.total.saturating_sub(earlier.total),
+            all: self.all.since(&earlier.all),
+            slow_calls: self.slow_calls - earlier.slow_calls,
+            slow: self.slow.since(&earlier.slow),
         }
     }
 }
 
 impl std::fmt::Display for VerifyTimings {
-    /// The mean call, in milliseconds.
+    /// The mean call, in milliseconds, and the mean of the slow ones.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.calls.max(1) as f64;
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0 / n;
+        write!(f, "{} calls, ", self.calls)?;
+        self.all.mean(self.calls, f)?;
         write!(
             f,
-            "{} calls, mean {:.2} ms = queued {:.2} + prepare {:.2} + check {:.2} + commit wait {:.2} + audit {:.2} (+ {:.2} other)",
-            self.calls,
-            ms(self.total),
-            ms(self.queued),
-            ms(self.prepare),
-            ms(self.check),
-            ms(self.commit_wait),
-            ms(self.audit),
-            ms(self.total.saturating_sub(
-                self.queued + self.prepare + self.check + self.commit_wait + self.audit
-            )),
-        )
+            "; {} over {} ms, ",
+            self.slow_calls,
+            Self::SLOW.as_millis()
+        )?;
+        self.slow.mean(self.slow_calls, f)
     }
 }
 
@@ -109,7 +150,10 @@ pub struct State {
     pub(crate) batch_chunk: usize,
     clients: Vec<(blake3::Hash, Arc<Client>)>,
     linker: Mutex<Option<LinkerFor>>,
-    checks: tokio::sync::Semaphore,
+    /// Slots for computing checks (`concurrent_checks`): held from
+    /// preparing a request to its report, not while waiting for the
+    /// request snapshots or the audit entry to be durable.
+    checks: Arc<tokio::sync::Semaphore>,
     timings: Mutex<VerifyTimings>,
     stopping: AtomicBool,
     /// Rings the batch runner: a batch was submitted, or the server stops.
@@ -154,7 +198,7 @@ impl State {
             batch_chunk: limits.batch_chunk_households.max(1),
             clients,
             linker: Mutex::new(None),
-            checks: tokio::sync::Semaphore::new(limits.concurrent_checks.max(1)),
+            checks: Arc::new(tokio::sync::Semaphore::new(limits.concurrent_checks.max(1))),
             timings: Mutex::new(VerifyTimings::default()),
             stopping: AtomicBool::new(false),
             bell: (Mutex::new(0), Condvar::new()),
@@ -533,9 +577,8 @@ impl v1::verification_server::Verification for Verification {
             application_id: app.clone(),
             ..AuditEvent::default()
         };
-        let _permit = state
-            .checks
-            .acquire()
+        let permit = Arc::clone(&state.checks)
+            .acquire_owned()
             .await
             .map_err(|_| Status::unavailable("the server is shutting down"))?;
         let queued = arrived.elapsed();
@@ -548,12 +591,15 @@ impl v1::verification_server::Verification for Verification {
         let report = tokio::task::spawn_blocking(move || {
             let state = &worker;
             let refuse = |status: Status| state.refuse(&client, Role::Verify, "verify", &app, status);
-            let mut t = VerifyTimings {
-                calls: 1,
+            let mut t = Phases {
                 queued,
-                ..VerifyTimings::default()
+                ..Phases::default()
             };
-            let (outcome, persons) = match check_one(state, &household, &mut t) {
+            let mut slot = Some(permit);
+            let checked = check_one(state, &household, &mut t, &mut slot);
+            // Whatever happened, the slot is free for the next check.
+            drop(slot);
+            let (outcome, persons, held) = match checked {
                 Ok(r) => r,
                 Err(CheckError::Invalid(msg)) => {
                     return Err(refuse(Status::invalid_argument(msg)));
@@ -569,10 +615,13 @@ impl v1::verification_server::Verification for Verification {
                     ));
                 }
             };
-            let audit_start = Instant::now();
+            let commit_start = Instant::now();
             let person_hashes = state.person_hashes(&persons)?;
             let report_hash = crate::batch::report_hash(&outcome);
-            state.audit(AuditEvent {
+            // The request snapshots the report names and the entry that
+            // logs the check, durable together (one transaction) before
+            // the answer: no report without its inputs, none unlogged.
+            let event = AuditEvent {
                 outcome: match &outcome {
                     Outcome::Report(_) => "ok".into(),
                     Outcome::Error(e) => format!("ok:not_checkable:{}", e.code),
@@ -580,8 +629,17 @@ impl v1::verification_server::Verification for Verification {
                 person_hashes,
                 report_hash: report_hash.clone(),
                 ..entry
-            })?;
-            t.audit = audit_start.elapsed();
+            };
+            state
+                .store
+                .commit_held(held, vec![event])
+                .map_err(|e| {
+                    tracing::error!(application_id = %app, error = %e, "committing the request and its audit entry");
+                    Status::internal(
+                        "the request could not be stored nor the audit log written; nothing was returned",
+                    )
+                })?;
+            t.commit = commit_start.elapsed();
             tracing::info!(client = %client.name, application_id = %app, report_hash = %report_hash, "verified");
             let report = report_message(&outcome, include_json);
             t.total = arrived.elapsed();
@@ -589,7 +647,7 @@ impl v1::verification_server::Verification for Verification {
                 .timings
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .add(&t);
+                .add_call(&t);
             Ok(report)
         })
         .await
@@ -606,15 +664,19 @@ enum CheckError {
     Internal(anyhow::Error),
 }
 
-/// One household's check: its tables normalised and stored as request
-/// snapshots, then the same pipeline as `hedui verify`. Returns the
-/// outcome and the normalised ids of the declared members (for the audit
-/// log's keyed hashes).
+/// One household's check: its tables normalised and encoded as request
+/// snapshots (committed by the caller with the audit entry:
+/// [`Store::commit_held`](hedui_store::Store::commit_held)), then the same
+/// pipeline as `hedui verify`. Returns the outcome, the normalised ids of
+/// the declared members (for the audit log's keyed hashes) and the encoded
+/// request snapshots. `slot` (a check slot) is released once the outcome
+/// is computed.
 fn check_one(
     state: &State,
     h: &v1::Household,
-    t: &mut VerifyTimings,
-) -> Result<(Outcome, Vec<String>), CheckError> {
+    t: &mut Phases,
+    slot: &mut Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Result<(Outcome, Vec<String>, hedui_store::HeldSnapshots), CheckError> {
     let start = Instant::now();
     let (apps, members) =
         request_tables(std::slice::from_ref(h)).map_err(|e| CheckError::Invalid(e.to_string()))?;
@@ -622,88 +684,56 @@ fn check_one(
     if let Some(r) = set.rejected.first() {
         return Err(CheckError::Invalid(format!("{}: {}", r.code, r.message)));
     }
+    let declared = members.accepted + members.quarantined;
+    if declared > hedui_store::IN_CATALOG_MAX_ROWS {
+        return Err(CheckError::Invalid(format!(
+            "a household of {declared} members: Verify takes at most {}; submit it as a batch",
+            hedui_store::IN_CATALOG_MAX_ROWS
+        )));
+    }
     let persons: Vec<String> = set
         .requests
         .iter()
         .flat_map(|r| r.members.iter().map(|m| m.id_text()))
         .filter(|s| !s.is_empty())
         .collect();
-    let refs = inputs
-        .iter()
-        .map(check::input_ref)
-        .collect::<anyhow::Result<Vec<_>>>()
-        .map_err(CheckError::Internal)?;
+    let named: Vec<(String, hedui_model::Date)> =
+        inputs.iter().map(|i| (i.source.clone(), i.as_of)).collect();
+    // Encoded once: the ids the report names are those the commit writes.
+    let held = state
+        .store
+        .encode_in_catalog(inputs.into())
+        .map_err(|e| CheckError::Internal(e.into()))?;
+    let refs: Vec<hedui_report::SnapshotRef> = named
+        .into_iter()
+        .zip(held.ids())
+        .map(|((source, as_of), id)| hedui_report::SnapshotRef {
+            source,
+            id: id.to_string(),
+            as_of,
+        })
+        .collect();
     let (snapshots, linker) = state.linker().map_err(CheckError::Internal)?;
-    // The two request snapshots are committed while the check runs; the
-    // answer waits for the commit, so a report never names a snapshot that
-    // is not durable.
-    let store = &state.store;
-    // A snapshot of the same content already committed (the same request
-    // sent again: a case system's retry) is durable as it is: the id names
-    // the content.
-    let mut inputs_to_commit = Vec::with_capacity(inputs.len());
-    for (input, r) in inputs.into_iter().zip(&refs) {
-        let id = SnapshotId::parse(&r.id).map_err(|e| CheckError::Internal(e.into()))?;
-        match store.get(&id) {
-            Ok(Some(_)) => {}
-            Ok(None) => inputs_to_commit.push((input, r.id.clone())),
-            Err(e) => return Err(CheckError::Internal(e.into())),
-        }
-    }
     t.prepare = start.elapsed();
-    let (committed, checked) = std::thread::scope(|scope| {
-        // A household's tables are a few rows: held in the catalog, both
-        // in one transaction grouped with concurrent calls' writes (one
-        // fsync of the catalog's WAL), not as two directories of files.
-        let commit = (!inputs_to_commit.is_empty()).then(|| {
-            scope.spawn(move || {
-                let small = inputs_to_commit.iter().all(|(input, _)| {
-                    let rows = |b: &[RecordBatch]| b.iter().map(|b| b.num_rows()).sum::<usize>();
-                    rows(&input.rows) + rows(&input.quarantine) <= hedui_store::IN_CATALOG_MAX_ROWS
-                });
-                let (inputs, ids): (Vec<_>, Vec<_>) = inputs_to_commit.into_iter().unzip();
-                let committed = if small {
-                    store.commit_in_catalog(inputs)
-                } else {
-                    inputs.into_iter().map(|i| store.commit(i)).collect()
-                };
-                committed.map(|c| ids.into_iter().zip(c).collect::<Vec<_>>())
-            })
-        });
-        let check_start = Instant::now();
-        let checked = check::check_linked(
-            store,
-            &set,
-            refs.clone(),
-            &snapshots,
-            &linker,
-            &state.policies,
-            None,
-        );
-        t.check = check_start.elapsed();
-        let wait_start = Instant::now();
-        let committed = match commit.map(|c| c.join()) {
-            None => Ok(Vec::new()),
-            Some(Ok(r)) => r.map_err(anyhow::Error::from),
-            Some(Err(_)) => Err(anyhow::anyhow!("committing the request snapshots panicked")),
-        };
-        t.commit_wait = wait_start.elapsed();
-        (committed, checked)
-    });
-    let committed = committed.map_err(CheckError::Internal)?;
-    for (id, c) in &committed {
-        if c.meta.id.as_str() != id {
-            return Err(CheckError::Internal(anyhow::anyhow!(
-                "request snapshot {id} was committed as {}",
-                c.meta.id
-            )));
-        }
-    }
+    let check_start = Instant::now();
+    let checked = check::check_linked(
+        &state.store,
+        &set,
+        refs,
+        &snapshots,
+        &linker,
+        &state.policies,
+        None,
+    );
+    t.check = check_start.elapsed();
+    // Computed: committing needs no slot, so a slow fsync does not hold up
+    // the checks of the calls behind this one.
+    drop(slot.take());
     let (mut outcomes, _) = checked.map_err(CheckError::Internal)?;
     let (outcome, _) = outcomes
         .pop()
         .ok_or_else(|| CheckError::Internal(anyhow::anyhow!("no outcome for the household")))?;
-    Ok((outcome, persons))
+    Ok((outcome, persons, held))
 }
 
 /// The `Catalog` service.

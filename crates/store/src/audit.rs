@@ -188,72 +188,19 @@ impl Store {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let at =
-            DateTime::<Utc>::from(SystemTime::now()).to_rfc3339_opts(SecondsFormat::Millis, true);
+        let at = audit_now();
         let path = self.catalog.path().to_owned();
         // On the catalog's group commit: the entries of concurrent calls
         // commit with one fsync, each chained onto the one before it.
-        let out = self.catalog.write(move |tx| {
-            let err = |e| Error::Catalog {
-                path: path.clone(),
-                source: e,
-            };
-            let last: Option<(i64, String)> = tx
-                .query_row(
-                    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map(Some)
-                .or_else(|e| match e {
-                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                    e => Err(e),
-                })
-                .map_err(err)?;
-            let (mut seq, mut prev) = match last {
-                Some((s, h)) => (s + 1, h),
-                None => (1, GENESIS.to_owned()),
-            };
-            let mut out = Vec::with_capacity(events.len());
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO audit (seq, at, caller, role, action, outcome, purpose,
-                                        authorization_ref, application_id, person_hashes,
-                                        report_hash, detail, prev, hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                )
-                .map_err(err)?;
-            for event in events {
-                let hash = entry_hash(seq, &at, &event, &prev);
-                insert
-                    .execute(params![
-                        seq,
-                        at,
-                        event.caller,
-                        event.role,
-                        event.action,
-                        event.outcome,
-                        event.purpose,
-                        event.authorization_ref,
-                        event.application_id,
-                        event.person_hashes.join(","),
-                        event.report_hash,
-                        event.detail,
-                        prev,
-                        hash
-                    ])
-                    .map_err(err)?;
-                out.push(AuditEntry {
-                    seq,
-                    at: at.clone(),
-                    event,
-                    prev: std::mem::replace(&mut prev, hash.clone()),
-                    hash,
-                });
-                seq += 1;
-            }
-            Ok(out)
-        })?;
+        let out = self
+            .catalog
+            .write(move |tx| append_entries(tx, &path, &at, events))?;
+        self.audit_head_after(&out)?;
+        Ok(out)
+    }
+
+    /// After entries are durable: `audit.head` names the newest.
+    pub(crate) fn audit_head_after(&self, out: &[AuditEntry]) -> Result<()> {
         // The head, written once the entries are durable; never moved back
         // by a call that finished after a later one (`audit_head` holds the
         // newest this process wrote). Not fsynced: the log is the record and
@@ -274,7 +221,7 @@ impl Store {
             *newest = last_seq;
         }
         drop(newest);
-        Ok(out)
+        Ok(())
     }
 
     fn write_audit_head(&self, seq: i64, hash: &str) -> Result<()> {
@@ -395,4 +342,80 @@ impl Store {
         }
         Ok(check)
     }
+}
+
+/// The time an audit entry records.
+pub(crate) fn audit_now() -> String {
+    DateTime::<Utc>::from(SystemTime::now()).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Appends `events` to the audit table inside the transaction of `tx`,
+/// each chained onto the entry before it; `path` names the catalog in
+/// errors. The caller commits (and then moves the head: see
+/// `Store::audit_head_after`).
+pub(crate) fn append_entries(
+    tx: &rusqlite::Connection,
+    path: &std::path::Path,
+    at: &str,
+    events: Vec<AuditEvent>,
+) -> Result<Vec<AuditEntry>> {
+    let err = |e| Error::Catalog {
+        path: path.to_owned(),
+        source: e,
+    };
+    let last: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+        .map_err(err)?;
+    let (mut seq, mut prev) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (1, GENESIS.to_owned()),
+    };
+    let mut out = Vec::with_capacity(events.len());
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO audit (seq, at, caller, role, action, outcome, purpose,
+                                    authorization_ref, application_id, person_hashes,
+                                    report_hash, detail, prev, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )
+        .map_err(err)?;
+    for event in events {
+        let hash = entry_hash(seq, at, &event, &prev);
+        insert
+            .execute(params![
+                seq,
+                at,
+                event.caller,
+                event.role,
+                event.action,
+                event.outcome,
+                event.purpose,
+                event.authorization_ref,
+                event.application_id,
+                event.person_hashes.join(","),
+                event.report_hash,
+                event.detail,
+                prev,
+                hash
+            ])
+            .map_err(err)?;
+        out.push(AuditEntry {
+            seq,
+            at: at.to_owned(),
+            event,
+            prev: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
+        seq += 1;
+    }
+    Ok(out)
 }

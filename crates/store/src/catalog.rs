@@ -8,8 +8,9 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
@@ -83,12 +84,15 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;",
     // 4: the files of snapshots held in the catalog itself (see
     // `Store::commit_in_catalog`): a case system's household, a few rows.
+    // A rowid table, so the blobs (a few KiB each) are appended in commit
+    // order, and only the small (id, name) index takes inserts keyed by
+    // random content ids.
     "CREATE TABLE snapshot_files (
         id     TEXT NOT NULL REFERENCES snapshots (id),
         name   TEXT NOT NULL,
         bytes  BLOB NOT NULL,
-        PRIMARY KEY (id, name)
-    ) STRICT, WITHOUT ROWID;",
+        UNIQUE (id, name)
+    ) STRICT;",
 ];
 
 /// How the catalog's `path` column names a snapshot held in the catalog
@@ -98,6 +102,16 @@ pub(crate) const IN_CATALOG_PREFIX: &str = "catalog:";
 
 /// The catalog schema version this build writes (`PRAGMA user_version`).
 pub const CATALOG_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// WAL pages at which SQLite checkpoints inside the committing connection
+/// (`wal_autocheckpoint`): a backstop only. The catalog checkpoints on a
+/// thread of its own first (see [`Catalog::write`]), so a commit, and every
+/// caller waiting on its group, does not wait for pages to be copied into
+/// the database and fsynced (SQLite's default of 1,000 pages put that
+/// inside some call about once a second under load).
+const WAL_BACKSTOP_PAGES: i64 = 16_384;
+/// At most one background checkpoint starts per this interval.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// How long a writer waits for another process's lock on the catalog.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -171,6 +185,15 @@ pub(crate) struct Catalog {
     /// Writes waiting to be committed together (see [`Catalog::write`]).
     group: Mutex<Group>,
     group_done: Condvar,
+    checkpointer: Arc<Checkpointer>,
+}
+
+/// The connection that checkpoints the WAL off the writers' path.
+#[derive(Debug)]
+struct Checkpointer {
+    conn: Mutex<Connection>,
+    running: AtomicBool,
+    last: Mutex<Instant>,
 }
 
 /// A write as the group commit runs it: on a savepoint of the group's
@@ -266,10 +289,14 @@ impl Catalog {
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(err)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)
+            .map_err(err)?;
         migrate(&mut conn, path)?;
         let read = Connection::open(path).map_err(err)?;
         read.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         read.pragma_update(None, "query_only", true).map_err(err)?;
+        let checkpoint = Connection::open(path).map_err(err)?;
+        checkpoint.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         Ok(Catalog {
             path: path.to_owned(),
             root: root.to_owned(),
@@ -277,6 +304,11 @@ impl Catalog {
             read: Mutex::new(read),
             group: Mutex::new(Group::default()),
             group_done: Condvar::new(),
+            checkpointer: Arc::new(Checkpointer {
+                conn: Mutex::new(checkpoint),
+                running: AtomicBool::new(false),
+                last: Mutex::new(Instant::now()),
+            }),
         })
     }
 
@@ -342,6 +374,40 @@ impl Catalog {
             g.done.extend(results);
             g.running = false;
             self.group_done.notify_all();
+            drop(g);
+            self.checkpoint_soon();
+            g = lock();
+        }
+    }
+
+    /// Starts a passive checkpoint of the WAL on a thread of its own,
+    /// unless one is running or one started less than
+    /// [`CHECKPOINT_EVERY`] ago. Passive: it copies what no reader still
+    /// needs and never blocks a writer, so commits go on meanwhile. A
+    /// checkpoint that fails leaves the WAL to SQLite's own (the backstop
+    /// of [`WAL_BACKSTOP_PAGES`]); nothing is lost either way, the WAL
+    /// being durable.
+    fn checkpoint_soon(&self) {
+        let c = &self.checkpointer;
+        {
+            let mut last = c.last.lock().unwrap_or_else(|p| p.into_inner());
+            if last.elapsed() < CHECKPOINT_EVERY || c.running.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            *last = Instant::now();
+        }
+        let job = Arc::clone(c);
+        let spawned = std::thread::Builder::new()
+            .name("catalog-checkpoint".into())
+            .spawn(move || {
+                {
+                    let conn = job.conn.lock().unwrap_or_else(|p| p.into_inner());
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+                job.running.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            c.running.store(false, Ordering::Release);
         }
     }
 
@@ -549,73 +615,9 @@ impl Catalog {
         fail_inside: bool,
     ) -> Result<Option<Vec<bool>>> {
         let path = self.path.clone();
-        type RowValues = (
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            i64,
-            i64,
-            i64,
-            String,
-            String,
-        );
-        let rows: Vec<(RowValues, HeldFiles)> = snapshots
-            .into_iter()
-            .map(|(new, files)| {
-                (
-                    (
-                        new.id.as_str().to_owned(),
-                        new.source.to_owned(),
-                        date_text(new.as_of),
-                        new.department.to_owned(),
-                        new.region_code.map(str::to_owned),
-                        new.rows as i64,
-                        new.quarantined as i64,
-                        i64::from(new.schema_version),
-                        new.rel_path.to_owned(),
-                        new.ingested_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-                    ),
-                    files,
-                )
-            })
-            .collect();
+        let rows: Vec<SnapshotRow> = snapshots.into_iter().map(SnapshotRow::from).collect();
         let written = self.write(move |c| {
-            let err = |e| Error::Catalog {
-                path: path.clone(),
-                source: e,
-            };
-            let mut out = Vec::with_capacity(rows.len());
-            for (row, files) in &rows {
-                let inserted = c
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO snapshots \
-                         (id, source, as_of, department, region_code, rows, quarantined, \
-                          schema_version, path, ingested_at) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    )
-                    .and_then(|mut stmt| {
-                        stmt.execute(params![
-                            row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9
-                        ])
-                    })
-                    .map_err(err)?;
-                // Not inserted: a commit of the same content got there
-                // first, and its files (of whichever kind) are the
-                // snapshot's.
-                if inserted == 1 && !files.is_empty() {
-                    let mut stmt = c
-                        .prepare_cached(
-                            "INSERT INTO snapshot_files (id, name, bytes) VALUES (?1, ?2, ?3)",
-                        )
-                        .map_err(err)?;
-                    for (name, bytes) in files {
-                        stmt.execute(params![row.0, name, bytes]).map_err(err)?;
-                    }
-                }
-                out.push(inserted == 1);
-            }
+            let out = insert_snapshots(c, &path, rows)?;
             if fail_inside {
                 // Rolled back, as a crash before COMMIT would.
                 return Err(Error::Injected(
@@ -643,4 +645,90 @@ impl Catalog {
         rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))
     }
+}
+
+/// A snapshot's catalog row and its held files, owned (to be written by a
+/// group commit on another thread).
+pub(crate) struct SnapshotRow {
+    id: String,
+    source: String,
+    as_of: String,
+    department: String,
+    region_code: Option<String>,
+    rows: i64,
+    quarantined: i64,
+    schema_version: i64,
+    rel_path: String,
+    ingested_at: String,
+    files: HeldFiles,
+}
+
+impl From<(NewSnapshot<'_>, HeldFiles)> for SnapshotRow {
+    fn from((new, files): (NewSnapshot<'_>, HeldFiles)) -> SnapshotRow {
+        SnapshotRow {
+            id: new.id.as_str().to_owned(),
+            source: new.source.to_owned(),
+            as_of: date_text(new.as_of),
+            department: new.department.to_owned(),
+            region_code: new.region_code.map(str::to_owned),
+            rows: new.rows as i64,
+            quarantined: new.quarantined as i64,
+            schema_version: i64::from(new.schema_version),
+            rel_path: new.rel_path.to_owned(),
+            ingested_at: new.ingested_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            files,
+        }
+    }
+}
+
+/// Inserts each snapshot's row (unless its id is there already) and, when
+/// this call inserted it, its held files, inside the transaction of `c`;
+/// `path` names the catalog in errors. Returns, for each, whether this
+/// call inserted it.
+pub(crate) fn insert_snapshots(
+    c: &Connection,
+    path: &Path,
+    rows: Vec<SnapshotRow>,
+) -> Result<Vec<bool>> {
+    let err = |e| Error::Catalog {
+        path: path.to_owned(),
+        source: e,
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let inserted = c
+            .prepare_cached(
+                "INSERT OR IGNORE INTO snapshots \
+                 (id, source, as_of, department, region_code, rows, quarantined, \
+                  schema_version, path, ingested_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    row.id,
+                    row.source,
+                    row.as_of,
+                    row.department,
+                    row.region_code,
+                    row.rows,
+                    row.quarantined,
+                    row.schema_version,
+                    row.rel_path,
+                    row.ingested_at
+                ])
+            })
+            .map_err(err)?;
+        // Not inserted: a commit of the same content got there first, and
+        // its files (of whichever kind) are the snapshot's.
+        if inserted == 1 && !row.files.is_empty() {
+            let mut stmt = c
+                .prepare_cached("INSERT INTO snapshot_files (id, name, bytes) VALUES (?1, ?2, ?3)")
+                .map_err(err)?;
+            for (name, bytes) in &row.files {
+                stmt.execute(params![row.id, name, bytes]).map_err(err)?;
+            }
+        }
+        out.push(inserted == 1);
+    }
+    Ok(out)
 }

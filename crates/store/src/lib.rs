@@ -141,7 +141,7 @@ pub use input::SnapshotInput;
 pub use manifest::{ColumnInfo, ContentHash, FileInfo, MANIFEST_FORMAT, Manifest};
 pub use monitor::{MonitorRun, RunRecord, StoredAlert};
 pub use store::{
-    BatchReader, CATALOG_FILE, Committed, DEFAULT_DATA_DIR, FailMode, FailPoint,
+    BatchReader, CATALOG_FILE, Committed, DEFAULT_DATA_DIR, FailMode, FailPoint, HeldSnapshots,
     IN_CATALOG_MAX_ROWS, MANIFEST_FILE, QUARANTINE_FILE, ROW_GROUP_ROWS, ROWS_FILE, SNAPSHOTS_DIR,
     Store, SweepReport, TMP_DIR,
 };

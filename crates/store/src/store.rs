@@ -19,10 +19,13 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::reader::ChunkReader;
 use parquet::schema::types::ColumnPath;
 
+use crate::audit::{AuditEntry, AuditEvent, append_entries, audit_now};
 use crate::canonical::{
     self, Header, ID_NUMBER, RECORD_ID, RowOrder, Table, TableDigest, TableHasher,
 };
-use crate::catalog::{Catalog, IN_CATALOG_PREFIX, NewSnapshot, SnapshotMeta};
+use crate::catalog::{
+    Catalog, HeldFiles, IN_CATALOG_PREFIX, NewSnapshot, SnapshotMeta, SnapshotRow, insert_snapshots,
+};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, DirLock, HashingWriter};
 use crate::id::SnapshotId;
@@ -156,6 +159,30 @@ pub struct Store {
     pub(crate) audit_key: std::sync::OnceLock<[u8; 32]>,
     /// The newest audit entry this process wrote into `audit.head`.
     pub(crate) audit_head: std::sync::Mutex<i64>,
+}
+
+/// Small snapshots encoded for the catalog, not yet committed: what
+/// [`Store::encode_in_catalog`] gives and [`Store::commit_held`] commits.
+#[derive(Debug)]
+pub struct HeldSnapshots {
+    snapshots: Vec<HeldSnapshot>,
+}
+
+#[derive(Debug)]
+struct HeldSnapshot {
+    input: SnapshotInput,
+    id: SnapshotId,
+    rel_path: String,
+    rows: u64,
+    quarantined: u64,
+    files: HeldFiles,
+}
+
+impl HeldSnapshots {
+    /// The snapshots' ids, in the order of the inputs.
+    pub fn ids(&self) -> impl Iterator<Item = &SnapshotId> {
+        self.snapshots.iter().map(|h| &h.id)
+    }
 }
 
 /// A commit's directory in `tmp/`, removed on drop unless disarmed.
@@ -739,16 +766,16 @@ impl Store {
     /// input of more than [`IN_CATALOG_MAX_ROWS`] rows is refused: extracts
     /// belong in files that DataFusion scans.
     pub fn commit_in_catalog(&self, inputs: Vec<SnapshotInput>) -> Result<Vec<Committed>> {
-        struct Encoded {
-            input: SnapshotInput,
-            id: SnapshotId,
-            rel_path: String,
-            rows: u64,
-            quarantined: u64,
-            files: Vec<(&'static str, Vec<u8>)>,
-        }
-        let mut encoded = Vec::with_capacity(inputs.len());
-        let mut found = Vec::with_capacity(inputs.len());
+        let held = self.encode_in_catalog(inputs)?;
+        Ok(self.commit_held(held, Vec::new())?.0)
+    }
+
+    /// The work of [`Store::commit_in_catalog`] before its transaction:
+    /// each input validated, sorted, hashed and encoded (its id known),
+    /// nothing written. Commit with [`Store::commit_held`], with the audit
+    /// entries that belong with them if any.
+    pub fn encode_in_catalog(&self, inputs: Vec<SnapshotInput>) -> Result<HeldSnapshots> {
+        let mut snapshots = Vec::with_capacity(inputs.len());
         for mut input in inputs {
             let prepared = Prepared::new(&mut input)?;
             let source = input.source.as_str();
@@ -788,14 +815,13 @@ impl Store {
                 &quarantine_digest,
                 vec![rows_file, quarantine_file],
             );
-            found.push(self.catalog.get(&id)?);
             let manifest_bytes = manifest.to_bytes(&label.join(MANIFEST_FILE))?;
-            encoded.push(Encoded {
+            snapshots.push(HeldSnapshot {
                 rel_path: format!("{IN_CATALOG_PREFIX}{source}/{id}"),
-                input,
                 id,
                 rows: rows_digest.rows,
                 quarantined: quarantine_digest.rows,
+                input,
                 files: vec![
                     (MANIFEST_FILE, manifest_bytes),
                     (ROWS_FILE, rows_bytes),
@@ -803,51 +829,66 @@ impl Store {
                 ],
             });
         }
+        Ok(HeldSnapshots { snapshots })
+    }
+
+    /// Commits snapshots encoded by [`Store::encode_in_catalog`] and
+    /// appends `audit` to the audit log, in one transaction of the
+    /// catalog's group commit (one fsync for both, shared with concurrent
+    /// callers): a per-applicant check's request snapshots and the entry
+    /// that logs the check are durable together, or neither is.
+    pub fn commit_held(
+        &self,
+        held: HeldSnapshots,
+        audit: Vec<AuditEvent>,
+    ) -> Result<(Vec<Committed>, Vec<AuditEntry>)> {
         let now = DateTime::<Utc>::from(SystemTime::now());
-        let mut new = Vec::new();
-        for (e, present) in encoded.iter_mut().zip(&found) {
-            if present.is_some() {
-                continue;
-            }
-            new.push((
-                NewSnapshot {
-                    id: &e.id,
-                    source: &e.input.source,
-                    as_of: e.input.as_of,
-                    department: &e.input.department,
-                    region_code: e.input.region_code.as_deref(),
-                    rows: e.rows,
-                    quarantined: e.quarantined,
-                    schema_version: e.input.schema_version,
-                    rel_path: &e.rel_path,
-                    ingested_at: now,
-                },
-                std::mem::take(&mut e.files),
-            ));
-        }
-        let mut inserted = match new.is_empty() {
-            true => Vec::new(),
-            false => self.catalog.insert(new, false)?.unwrap_or_default(),
-        }
-        .into_iter();
-        let mut out = Vec::with_capacity(encoded.len());
-        for (e, present) in encoded.iter().zip(found) {
-            let (meta, already_present) = match present {
-                Some(meta) => (meta, true),
-                None => {
-                    let this_call = inserted.next().unwrap_or(false);
-                    let meta = self.catalog.get(&e.id)?.ok_or_else(|| Error::NotFound {
-                        id: e.id.to_string(),
-                    })?;
-                    (meta, !this_call)
-                }
+        let ids: Vec<SnapshotId> = held.snapshots.iter().map(|h| h.id.clone()).collect();
+        let rows: Vec<SnapshotRow> = held
+            .snapshots
+            .into_iter()
+            .map(|mut h| {
+                let files = std::mem::take(&mut h.files);
+                SnapshotRow::from((
+                    NewSnapshot {
+                        id: &h.id,
+                        source: &h.input.source,
+                        as_of: h.input.as_of,
+                        department: &h.input.department,
+                        region_code: h.input.region_code.as_deref(),
+                        rows: h.rows,
+                        quarantined: h.quarantined,
+                        schema_version: h.input.schema_version,
+                        rel_path: &h.rel_path,
+                        ingested_at: now,
+                    },
+                    files,
+                ))
+            })
+            .collect();
+        let path = self.catalog.path().to_owned();
+        let at = audit_now();
+        let (inserted, entries) = self.catalog.write(move |c| {
+            let inserted = insert_snapshots(c, &path, rows)?;
+            let entries = match audit.is_empty() {
+                true => Vec::new(),
+                false => append_entries(c, &path, &at, audit)?,
             };
+            Ok((inserted, entries))
+        })?;
+        self.audit_head_after(&entries)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, this_call) in ids.iter().zip(inserted) {
+            let meta = self
+                .catalog
+                .get(id)?
+                .ok_or_else(|| Error::NotFound { id: id.to_string() })?;
             out.push(Committed {
                 meta,
-                already_present,
+                already_present: !this_call,
             });
         }
-        Ok(out)
+        Ok((out, entries))
     }
 
     /// [`Store::commit`] that fails at `at`, for the failure tests.

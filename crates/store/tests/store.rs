@@ -1232,6 +1232,47 @@ mod in_catalog {
     }
 
     #[test]
+    fn encoded_then_committed_with_their_audit_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let held = store
+            .encode_in_catalog(vec![household(1), household(2)])
+            .unwrap();
+        let ids: Vec<_> = held.ids().cloned().collect();
+        // Encoding writes nothing; the ids are those of a commit.
+        assert!(store.list(None).unwrap().is_empty());
+        assert_eq!(ids[0], household(1).content_id().unwrap());
+        let event = hedui_store::AuditEvent {
+            caller: "case-system".into(),
+            action: "verify".into(),
+            report_hash: "r1".into(),
+            ..Default::default()
+        };
+        let (committed, entries) = store.commit_held(held, vec![event.clone()]).unwrap();
+        assert_eq!(
+            committed
+                .iter()
+                .map(|c| c.meta.id.clone())
+                .collect::<Vec<_>>(),
+            ids
+        );
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].event, event);
+        assert_eq!(store.audit_entries().unwrap(), entries);
+        let check = store.audit_verify().unwrap();
+        assert_eq!(
+            (check.entries, check.broken, check.head_behind),
+            (1, None, 0)
+        );
+        // The same request again: nothing new stored, a second entry logged.
+        let again = store.encode_in_catalog(vec![household(1)]).unwrap();
+        let (c2, e2) = store.commit_held(again, vec![event]).unwrap();
+        assert!(c2[0].already_present);
+        assert_eq!(e2[0].seq, 2);
+        assert_eq!(store.list(None).unwrap().len(), 2);
+    }
+
+    #[test]
     fn an_altered_blob_fails_verification() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
