@@ -63,6 +63,25 @@ const MIGRATIONS: &[&str] = &[
         json           TEXT    NOT NULL,
         PRIMARY KEY (batch, application_id)
     ) STRICT, WITHOUT ROWID;",
+    // 2: outcomes as a rowid table. A report's JSON is ~40 KB: in a
+    // WITHOUT ROWID tree every row spills into overflow pages and the
+    // tree itself is rebuilt around them; here rows are appended and the
+    // keys live in small indexes, one of them covering the counts that
+    // every recorded group updates.
+    "CREATE TABLE outcomes_rows (
+        batch          TEXT    NOT NULL REFERENCES batches (id),
+        application_id TEXT    NOT NULL,
+        failed         INTEGER NOT NULL,
+        report_hash    TEXT    NOT NULL,
+        json           TEXT    NOT NULL,
+        UNIQUE (batch, application_id)
+    ) STRICT;
+    INSERT INTO outcomes_rows (batch, application_id, failed, report_hash, json)
+        SELECT batch, application_id, failed, report_hash, json FROM outcomes
+        ORDER BY batch, application_id;
+    DROP TABLE outcomes;
+    ALTER TABLE outcomes_rows RENAME TO outcomes;
+    CREATE INDEX outcomes_counts ON outcomes (batch, failed);",
 ];
 
 /// How long a writer waits for another connection's lock.
@@ -486,6 +505,42 @@ mod tests {
         assert_eq!(
             jobs.outcome(&b.id, "A1").unwrap(),
             Some(outcome("A1", false))
+        );
+    }
+
+    #[test]
+    fn outcomes_recorded_under_the_first_schema_survive_its_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = Jobs::open(dir.path()).unwrap();
+        let (b, _) = jobs.submit(batch()).unwrap();
+        jobs.start(&b.id, "m").unwrap();
+        drop(jobs);
+        // Back to schema 1, as a data directory of an earlier hedui has it,
+        // with an outcome in the WITHOUT ROWID table.
+        let conn = Connection::open(dir.path().join(JOBS_FILE)).unwrap();
+        conn.execute_batch(
+            "DROP INDEX outcomes_counts; DROP TABLE outcomes; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        let first = MIGRATIONS[0];
+        let outcomes_v1 = &first[first.find("CREATE TABLE outcomes").unwrap()..];
+        conn.execute_batch(outcomes_v1).unwrap();
+        conn.execute(
+            "INSERT INTO outcomes VALUES (?1, 'A1', 0, 'h', '{\"application_id\":\"A1\"}')",
+            [&b.id],
+        )
+        .unwrap();
+        drop(conn);
+        let jobs = Jobs::open(dir.path()).unwrap();
+        assert_eq!(
+            jobs.outcome(&b.id, "A1").unwrap(),
+            Some(outcome("A1", false))
+        );
+        jobs.record(&b.id, &[outcome("A2", true)]).unwrap();
+        let done = jobs.get(&b.id).unwrap().unwrap();
+        assert_eq!(
+            (done.done, done.failed, done.state),
+            (2, 1, BatchState::Done)
         );
     }
 }
