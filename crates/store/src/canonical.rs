@@ -68,9 +68,6 @@ compile_error!("the canonical encoding reads native buffers as little-endian byt
 use std::hash::Hasher as _;
 use std::sync::Arc;
 
-/// Below this many rows a table's order is computed on one thread.
-const PARALLEL_ORDER_ROWS: usize = 8_192;
-
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, FixedSizeBinaryArray, GenericByteArray, PrimitiveArray,
     RecordBatch, RecordBatchOptions, UInt32Array,
@@ -91,6 +88,9 @@ use arrow::datatypes::{
 use arrow::row::{RowConverter, SortField};
 
 use crate::error::{Error, Result};
+
+/// Below this many rows a table's order is computed on one thread.
+const PARALLEL_ORDER_ROWS: usize = 8_192;
 
 /// Domain-separation tag of the snapshot digest; bump on any change to the
 /// encoding.

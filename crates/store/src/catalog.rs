@@ -601,30 +601,26 @@ impl Catalog {
             .map_err(|e| self.err(e))
     }
 
-    /// Inserts each snapshot's row unless a snapshot with its id is already
-    /// there, and with it its `files` (name, bytes) when the snapshot is
-    /// held in the catalog — all in one transaction (grouped with
-    /// concurrent writes: see [`Catalog::write`]). Returns, for each,
-    /// whether this call inserted it.
+    /// Inserts a snapshot's row unless a snapshot with its id is already
+    /// there, in one transaction (grouped with concurrent writes: see
+    /// [`Catalog::write`]). Returns whether this call inserted it. A
+    /// snapshot held in the catalog is inserted with its files by
+    /// [`insert_snapshots`] instead.
     ///
-    /// `fail_inside` makes the transaction fail after the inserts and
+    /// `fail_inside` makes the transaction fail after the insert and
     /// before the commit (failure injection).
-    pub(crate) fn insert(
-        &self,
-        snapshots: Vec<(NewSnapshot<'_>, HeldFiles)>,
-        fail_inside: bool,
-    ) -> Result<Option<Vec<bool>>> {
+    pub(crate) fn insert(&self, new: NewSnapshot<'_>, fail_inside: bool) -> Result<Option<bool>> {
         let path = self.path.clone();
-        let rows: Vec<SnapshotRow> = snapshots.into_iter().map(SnapshotRow::from).collect();
+        let row = SnapshotRow::from((new, HeldFiles::new()));
         let written = self.write(move |c| {
-            let out = insert_snapshots(c, &path, rows)?;
+            let inserted = insert_snapshots(c, &path, vec![row])?;
             if fail_inside {
                 // Rolled back, as a crash before COMMIT would.
                 return Err(Error::Injected(
                     crate::store::FailPoint::InCatalogTransaction,
                 ));
             }
-            Ok(out)
+            Ok(inserted.first().copied().unwrap_or(false))
         });
         match written {
             Ok(inserted) => Ok(Some(inserted)),

@@ -1026,8 +1026,8 @@ impl Store {
             ingested_at: DateTime::<Utc>::from(SystemTime::now()),
         };
         let fail_inside = matches!(fail, Some((FailPoint::InCatalogTransaction, _)));
-        let inserted = match self.catalog.insert(vec![(new, Vec::new())], fail_inside)? {
-            Some(inserted) => inserted.first().copied().unwrap_or(false),
+        let inserted = match self.catalog.insert(new, fail_inside)? {
+            Some(inserted) => inserted,
             None => return Err(Error::Injected(FailPoint::InCatalogTransaction)),
         };
         fail_at(FailPoint::AfterCatalog, &mut tmp)?;
