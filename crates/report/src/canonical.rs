@@ -30,13 +30,54 @@ pub const HASH_KEY: &str = "report_hash";
 /// formatting, so the same score computed with a different summation order
 /// (threads) gives the same number. `-0.0` becomes `0.0`; a non-finite
 /// value becomes `None`.
+///
+/// The result is defined as that text read back; most numbers take an
+/// arithmetic path with the same result (see [`round_scaled`]), the rest
+/// (near a tie, or beyond a million) the text itself.
 pub fn round_float(x: f64) -> Option<f64> {
     if !x.is_finite() {
         return None;
     }
-    let text = format!("{x:.prec$}", prec = FLOAT_DECIMALS);
-    let r: f64 = text.parse().ok()?;
+    let r = match round_scaled(x) {
+        Some(r) => r,
+        None => round_by_text(x)?,
+    };
     Some(if r == 0.0 { 0.0 } else { r })
+}
+
+/// `10^FLOAT_DECIMALS`.
+const SCALE: f64 = 1e6;
+
+/// The definition: `x` formatted with [`FLOAT_DECIMALS`] decimals (exact
+/// decimal rounding of the binary value) and parsed back.
+fn round_by_text(x: f64) -> Option<f64> {
+    format!("{x:.prec$}", prec = FLOAT_DECIMALS).parse().ok()
+}
+
+/// [`round_by_text`] without the text, where that is provably the same:
+/// for `|x| < 10^6`, `y = x·10^6` is below 2^40, so its rounding error is
+/// at most 2^-14 and, unless `y`'s fraction is within 2^-10 of one half,
+/// the exact product rounds to the same integer `n` as `y` does. The text
+/// is then exactly `n·10^-6`, and parsing it gives the float nearest to
+/// `n / 10^6` — which is what the (correctly rounded) division `n / 10^6`
+/// is, `n` and `10^6` being exact. `None` where the proof does not hold.
+fn round_scaled(x: f64) -> Option<f64> {
+    if x.abs() >= 1e6 {
+        return None;
+    }
+    let y = x * SCALE;
+    let whole = y.trunc();
+    // Exact: `y` and its integer part share their exponent's range.
+    let frac = (y - whole).abs();
+    if (frac - 0.5).abs() <= 1.0 / 1024.0 {
+        return None;
+    }
+    let n = if frac > 0.5 {
+        whole + y.signum()
+    } else {
+        whole
+    };
+    Some(n / SCALE)
 }
 
 /// The value with every non-integer number rounded ([`round_float`]); a
@@ -211,5 +252,88 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The definition, whole: the text read back, `-0.0` as `0.0`.
+    fn by_text(x: f64) -> Option<f64> {
+        if !x.is_finite() {
+            return None;
+        }
+        round_by_text(x).map(|r| if r == 0.0 { 0.0 } else { r })
+    }
+
+    fn same(x: f64) -> std::result::Result<(), TestCaseError> {
+        prop_assert_eq!(
+            round_float(x).map(f64::to_bits),
+            by_text(x).map(f64::to_bits),
+            "x = {:e}",
+            x
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn rounding_is_its_definition_for_any_float(bits in any::<u64>()) {
+            same(f64::from_bits(bits))?;
+        }
+
+        #[test]
+        fn rounding_is_its_definition_for_scores_and_weights(x in -2.0e6f64..2.0e6) {
+            same(x)?;
+            same(x * 1e-6)?;
+        }
+
+        #[test]
+        fn rounding_is_its_definition_at_and_beside_ties(n in -999_999_999_999i64..999_999_999_999, ulps in -4i64..=4) {
+            let tie = (n as f64 + 0.5) / 1e6;
+            let x = f64::from_bits((tie.to_bits() as i64 + ulps) as u64);
+            same(x)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn rounding_is_its_definition_about_the_margin(n in -999_999_999_999i64..999_999_999_999, d in -0.002f64..0.002) {
+            same((n as f64 + 0.5 + d) / 1e6)?;
+        }
+    }
+
+    #[test]
+    fn exact_ties_and_edges_are_the_definition() {
+        for x in [
+            0.0,
+            -0.0,
+            0.5e-6,
+            -0.5e-6,
+            1.5e-6,
+            2.5e-6,
+            0.125,
+            0.0000005,
+            0.879_547_123,
+            -1.6735,
+            999_999.999_999_5,
+            1e6,
+            -1e6,
+            1e300,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+        ] {
+            same(x).unwrap();
+        }
+        assert_eq!(round_float(f64::NAN), None);
+        assert_eq!(round_float(f64::INFINITY), None);
+        assert_eq!(round_float(-1e-9).map(f64::to_bits), Some(0.0f64.to_bits()));
     }
 }

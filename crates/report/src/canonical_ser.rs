@@ -45,7 +45,7 @@ pub fn to_canonical<T: Serialize + ?Sized>(
     value: &T,
     skip: Option<&'static str>,
 ) -> Result<String, CanonicalError> {
-    let mut out = String::with_capacity(16 * 1024);
+    let mut out = String::with_capacity(64 * 1024);
     value.serialize(Canon {
         out: &mut out,
         skip,
@@ -144,6 +144,14 @@ impl ser::SerializeTupleVariant for Seq<'_> {
     }
 }
 
+thread_local! {
+    /// Where [`Obj::finish`] moves an unsorted object's members aside.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Scratch capacity kept between objects (a whole report is ~40 KB).
+const SCRATCH_KEPT: usize = 256 * 1024;
+
 /// An object being written straight into `out`: where it starts, and
 /// each member's key and byte range (`"key":value`, without the comma).
 struct Obj<'a> {
@@ -180,23 +188,33 @@ impl Obj<'_> {
         if !self.in_order {
             // Sorted by key bytes (stable: of equal keys the last given
             // wins), then written again in that order.
-            let tail = self.out.split_off(self.start);
-            let base = self.start;
-            self.members
-                .sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            let n = self.members.len();
-            let mut first = true;
-            for i in 0..n {
-                if i + 1 < n && self.members[i].0 == self.members[i + 1].0 {
-                    continue;
+            // The members' text is moved aside into this thread's scratch
+            // buffer (an object's members are all finished before it is,
+            // so the buffer is never in use twice).
+            SCRATCH.with_borrow_mut(|tail| {
+                tail.clear();
+                tail.push_str(&self.out[self.start..]);
+                self.out.truncate(self.start);
+                let base = self.start;
+                self.members
+                    .sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                let n = self.members.len();
+                let mut first = true;
+                for i in 0..n {
+                    if i + 1 < n && self.members[i].0 == self.members[i + 1].0 {
+                        continue;
+                    }
+                    if !first {
+                        self.out.push(',');
+                    }
+                    first = false;
+                    let (_, from, to) = &self.members[i];
+                    self.out.push_str(&tail[from - base..to - base]);
                 }
-                if !first {
-                    self.out.push(',');
+                if tail.capacity() > SCRATCH_KEPT {
+                    *tail = String::new();
                 }
-                first = false;
-                let (_, from, to) = &self.members[i];
-                self.out.push_str(&tail[from - base..to - base]);
-            }
+            });
         }
         self.out.push('}');
         if self.close_variant {
