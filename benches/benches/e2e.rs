@@ -30,6 +30,8 @@ use hedui_store::ROWS_FILE;
 mod common;
 
 fn main() -> anyhow::Result<()> {
+    // The allocator's purge delay as the `hedui` commands do (before any thread).
+    hedui::allocator::set_purge(hedui::allocator::Purge::AtExit);
     // `cargo bench` passes --bench; nothing else to parse.
     let common::City {
         _temp,

@@ -112,6 +112,8 @@ async fn verify(channel: Channel, h: v1::Household) -> Result<Duration, tonic::S
 }
 
 fn main() -> anyhow::Result<()> {
+    // The allocator's purge delay as `hedui serve` does (before any thread).
+    hedui::allocator::set_purge(hedui::allocator::SERVER);
     let city = common::city(100_000, 1_000)?;
     let seconds = common::env("HEDUI_LOAD_SECONDS", 20) as u64;
     let clients = common::env("HEDUI_LOAD_CLIENTS", 4);

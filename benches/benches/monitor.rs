@@ -158,6 +158,8 @@ fn roster(
 }
 
 fn main() -> anyhow::Result<()> {
+    // The allocator's purge delay as the `hedui` commands do (before any thread).
+    hedui::allocator::set_purge(hedui::allocator::Purge::AtExit);
     let common::City {
         _temp, city, store, ..
     } = common::city_with(100_000, 1_000, true)?;

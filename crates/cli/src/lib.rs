@@ -4,3 +4,5 @@
 //! under its old paths (`hedui::check`, `hedui::reports`, `hedui::monitor`).
 
 pub use hedui_server::{check, monitor, reports};
+
+pub mod allocator;

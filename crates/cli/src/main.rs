@@ -109,8 +109,12 @@ fn init_logging() {
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    hedui::allocator::set_purge(match cli.command {
+        Command::Serve(_) => hedui::allocator::SERVER,
+        _ => hedui::allocator::Purge::AtExit,
+    });
+    init_logging();
     let result = match cli.command {
         Command::Gen(a) => gen_city::run(&a),
         Command::Ingest(a) => ingest::run(&a),
