@@ -60,6 +60,23 @@ pub fn purge_delay() -> c_long {
 mod tests {
     use super::*;
 
+    /// Runs the test `name` of this binary again in a child process with
+    /// `env` set (mimalloc reads its environment once, at start) and
+    /// fails if the child's run of it does not pass.
+    fn in_child(name: &str, env: &[(&str, &str)]) {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Run in a child process with the environment variable set: the
     /// option number read back is the one the variable names.
     #[test]
@@ -70,21 +87,11 @@ mod tests {
             assert_eq!(purge_delay().to_string(), v, "the environment wins");
             return;
         }
-        let exe = std::env::current_exe().unwrap();
         for v in ["1234", "-1"] {
-            let out = std::process::Command::new(&exe)
-                .args(["--exact", "allocator::tests::the_option_is_the_purge_delay"])
-                .env("HEDUI_TEST_PURGE_CHILD", v)
-                .env("MIMALLOC_PURGE_DELAY", v)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
+            in_child(
+                "allocator::tests::the_option_is_the_purge_delay",
+                &[("HEDUI_TEST_PURGE_CHILD", v), ("MIMALLOC_PURGE_DELAY", v)],
             );
-            assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
         }
     }
 
@@ -93,7 +100,6 @@ mod tests {
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
             return;
         }
-        let exe = std::env::current_exe().unwrap();
         if std::env::var_os("HEDUI_TEST_PURGE_SET").is_some() {
             set_purge(Purge::AtExit);
             assert_eq!(purge_delay(), -1);
@@ -101,19 +107,9 @@ mod tests {
             assert_eq!(purge_delay(), 1000);
             return;
         }
-        let out = std::process::Command::new(exe)
-            .args([
-                "--exact",
-                "allocator::tests::a_setting_without_the_variable_holds",
-            ])
-            .env("HEDUI_TEST_PURGE_SET", "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stdout)
+        in_child(
+            "allocator::tests::a_setting_without_the_variable_holds",
+            &[("HEDUI_TEST_PURGE_SET", "1")],
         );
-        assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
     }
 }
